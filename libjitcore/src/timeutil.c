@@ -1,0 +1,2 @@
+/* placeholder: written in a following change */
+#include "jit/error.h"
