@@ -35,6 +35,10 @@
 #define JIT_GRANT_MAX_BLOB (64 * 1024)
 #define JIT_GRANT_SIGNATURE_LEN 64
 #define JIT_TOKEN_PREFIX "jitg1."
+/* Maximum token length: the prefix and the unpadded base64url of the
+ * largest blob. jit_token_decode rejects longer text without decoding it. */
+#define JIT_TOKEN_MAX_LEN \
+	(sizeof(JIT_TOKEN_PREFIX) - 1 + (JIT_GRANT_MAX_BLOB * 4 + 2) / 3)
 
 /* A command in a grant's scope. path is an absolute path, or "ALL" for any
  * command (shells included). When args_given is false any arguments are
@@ -68,6 +72,10 @@ typedef struct jit_grant {
 } jit_grant;
 
 void jit_grant_free(jit_grant *grant);
+
+/* Allocates an empty grant for jit_grant_free: version set, times zero,
+ * strings NULL (signing reads a NULL optional string as ""), lists empty. */
+jit_err jit_grant_new(jit_grant **grant, jit_error *error);
 
 /* Appends a command to grant's scope; args may be NULL for "any arguments". */
 jit_err jit_grant_add_command(jit_grant *grant, const char *path,
