@@ -43,6 +43,11 @@ jit_err jit_store_open_sized(const char *dir, jit_store_mode mode,
 			     jit_error *error);
 void jit_store_close(jit_store *store);
 
+/* True when f_type (from statfs) is a network file system that the store
+ * refuses; *name, when name is not NULL, is then its short name such as
+ * "nfs", and NULL otherwise. */
+bool jit_store_fs_is_network(long f_type, const char **name);
+
 typedef struct jit_revocation {
 	int64_t revoked_at;
 	char *actor;
@@ -52,8 +57,8 @@ typedef struct jit_revocation {
 void jit_revocation_clear(jit_revocation *revocation);
 
 /* One stored grant as read for a decision: a copy of the blob and whether
- * a revocation is recorded for its id. index_user is the by_user key it was
- * found under (never trusted over the signed user field). */
+ * a revocation is recorded for its id. The by_user key it was found under is
+ * not kept: only the signed user field counts. */
 typedef struct jit_stored_grant {
 	uint8_t id[JIT_GRANT_ID_LEN];
 	uint8_t *blob;
@@ -62,6 +67,10 @@ typedef struct jit_stored_grant {
 } jit_stored_grant;
 
 void jit_stored_grants_free(jit_stored_grant *grants, size_t count);
+
+/* Frees the blob of one grant filled by jit_store_get_grant and zeroes the
+ * struct. Accepts NULL. */
+void jit_stored_grant_clear(jit_stored_grant *grant);
 
 /* Stores a signed grant and its index entries in one transaction. user and
  * not_after must be the grant's own signed values. */
