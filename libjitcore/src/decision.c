@@ -1,2 +1,395 @@
-/* placeholder: written in a following change */
-#include "jit/error.h"
+#include "jit/decision.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *jit_reason_name(jit_reason reason)
+{
+	switch (reason) {
+	case JIT_REASON_ALLOW: return "allow";
+	case JIT_REASON_NO_GRANT: return "no-grant";
+	case JIT_REASON_EXPIRED: return "expired";
+	case JIT_REASON_NOT_YET_VALID: return "not-yet-valid";
+	case JIT_REASON_REVOKED: return "revoked";
+	case JIT_REASON_WRONG_HOST: return "wrong-host";
+	case JIT_REASON_WRONG_USER: return "wrong-user";
+	case JIT_REASON_OUT_OF_SCOPE: return "out-of-scope";
+	case JIT_REASON_BAD_SIGNATURE: return "bad-signature";
+	case JIT_REASON_UNKNOWN_KEY: return "unknown-key";
+	case JIT_REASON_MALFORMED: return "malformed";
+	case JIT_REASON_STORE_ERROR: return "store-error";
+	case JIT_REASON_CONFIG_ERROR: return "config-error";
+	case JIT_REASON_AUTH_FAILED: return "auth-failed";
+	case JIT_REASON_INTERNAL_ERROR: return "internal-error";
+	}
+	return "internal-error";
+}
+
+/* How close a denying grant came to allowing, so the denial names the most
+ * useful reason: a grant that covers the request but has expired says more
+ * than one for another command, which says more than a forged one. */
+static int closeness(jit_reason reason)
+{
+	switch (reason) {
+	case JIT_REASON_ALLOW: return 100;
+	case JIT_REASON_EXPIRED: return 90;
+	case JIT_REASON_NOT_YET_VALID: return 85;
+	case JIT_REASON_REVOKED: return 80;
+	case JIT_REASON_OUT_OF_SCOPE: return 70;
+	case JIT_REASON_WRONG_HOST: return 60;
+	case JIT_REASON_WRONG_USER: return 50;
+	case JIT_REASON_BAD_SIGNATURE: return 40;
+	case JIT_REASON_UNKNOWN_KEY: return 30;
+	case JIT_REASON_MALFORMED: return 20;
+	default: return 0;
+	}
+}
+
+static bool command_args_match(const jit_command *command,
+			       const jit_access *access)
+{
+	if (!command->args_given)
+		return true;
+	if (command->args.count != access->argc)
+		return false;
+	for (size_t i = 0; i < access->argc; i++)
+		if (strcmp(command->args.items[i], access->argv[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool runas_covered(const jit_grant *grant, const jit_access *access)
+{
+	const char *user = access->runas_user != NULL ? access->runas_user : "root";
+
+	if (grant->runas_users.count == 0) {
+		if (strcmp(user, "root") != 0)
+			return false;
+	} else if (!jit_strlist_contains(&grant->runas_users, user)) {
+		return false;
+	}
+
+	if (access->runas_group != NULL &&
+	    !jit_strlist_contains(&grant->runas_groups, access->runas_group))
+		return false;
+	return true;
+}
+
+bool jit_grant_covers(const jit_grant *grant, const jit_access *access)
+{
+	if (access->kind == JIT_ACCESS_SERVICE)
+		return access->service != NULL &&
+		       jit_strlist_contains(&grant->services, access->service);
+
+	if (!runas_covered(grant, access))
+		return false;
+
+	for (size_t i = 0; i < grant->command_count; i++) {
+		const jit_command *command = &grant->commands[i];
+
+		if (strcmp(command->path, "ALL") == 0)
+			return true;
+		if (access->shell || access->command == NULL)
+			continue;
+		if (strcmp(command->path, access->command) == 0 &&
+		    command_args_match(command, access))
+			return true;
+	}
+	return false;
+}
+
+static jit_reason reason_for_verify_error(jit_err r)
+{
+	switch (r) {
+	case JIT_ERR_UNKNOWN_KEY: return JIT_REASON_UNKNOWN_KEY;
+	case JIT_ERR_BAD_SIGNATURE: return JIT_REASON_BAD_SIGNATURE;
+	case JIT_ERR_NOMEM: return JIT_REASON_INTERNAL_ERROR;
+	default: return JIT_REASON_MALFORMED;
+	}
+}
+
+static void describe_access(const jit_access *access, char *out, size_t len)
+{
+	if (access->kind == JIT_ACCESS_SERVICE)
+		snprintf(out, len, "service %.64s", access->service);
+	else if (access->shell || access->command == NULL)
+		snprintf(out, len, "a shell as %.64s",
+			 access->runas_user != NULL ? access->runas_user : "root");
+	else
+		snprintf(out, len, "%.256s as %.64s", access->command,
+			 access->runas_user != NULL ? access->runas_user : "root");
+}
+
+/* Judges one grant that verified; the order of the checks matches
+ * closeness(): scope is checked before time and revocation. */
+static jit_reason judge_grant(const jit_config *config, const jit_grant *grant,
+			      bool revoked, const jit_access *access,
+			      const char *host, int64_t now_ms)
+{
+	int64_t not_before_ms = (grant->not_before - config->clock_skew) * 1000;
+	int64_t not_after_ms = grant->not_after * 1000;
+
+	if (strcmp(grant->user, access->user) != 0)
+		return JIT_REASON_WRONG_USER;
+	if (!jit_grant_matches_host(grant, host))
+		return JIT_REASON_WRONG_HOST;
+	if (!jit_grant_covers(grant, access))
+		return JIT_REASON_OUT_OF_SCOPE;
+	if (revoked)
+		return JIT_REASON_REVOKED;
+	if (now_ms < not_before_ms)
+		return JIT_REASON_NOT_YET_VALID;
+	if (now_ms >= not_after_ms)
+		return JIT_REASON_EXPIRED;
+	if (access->kind == JIT_ACCESS_COMMAND &&
+	    not_after_ms - now_ms < JIT_COMMAND_MIN_REMAINING_MS)
+		return JIT_REASON_EXPIRED;
+	return JIT_REASON_ALLOW;
+}
+
+static void explain(jit_decision *decision, const jit_access *access,
+		    const char *host, const char *verify_message)
+{
+	char what[400];
+	char id[JIT_GRANT_ID_HEX_LEN + 1] = "";
+
+	describe_access(access, what, sizeof(what));
+	if (decision->has_grant)
+		jit_grant_id_format(decision->grant_id, id);
+
+	switch (decision->reason) {
+	case JIT_REASON_ALLOW:
+		snprintf(decision->detail, sizeof(decision->detail),
+			 "grant %s allows %s", id, what);
+		break;
+	case JIT_REASON_NO_GRANT:
+		snprintf(decision->detail, sizeof(decision->detail),
+			 "%.64s has no grant on %.64s", access->user, host);
+		break;
+	case JIT_REASON_OUT_OF_SCOPE:
+		snprintf(decision->detail, sizeof(decision->detail),
+			 "no grant of %.64s covers %s", access->user, what);
+		break;
+	case JIT_REASON_EXPIRED:
+		snprintf(decision->detail, sizeof(decision->detail),
+			 "grant %s has expired (or has under a second left)", id);
+		break;
+	case JIT_REASON_NOT_YET_VALID:
+		snprintf(decision->detail, sizeof(decision->detail),
+			 "grant %s is not valid yet", id);
+		break;
+	case JIT_REASON_REVOKED:
+		snprintf(decision->detail, sizeof(decision->detail),
+			 "grant %s was revoked", id);
+		break;
+	case JIT_REASON_WRONG_HOST:
+		snprintf(decision->detail, sizeof(decision->detail),
+			 "grant %s is not for host %.64s", id, host);
+		break;
+	case JIT_REASON_WRONG_USER:
+		snprintf(decision->detail, sizeof(decision->detail),
+			 "a grant indexed under %.64s belongs to another user",
+			 access->user);
+		break;
+	default:
+		snprintf(decision->detail, sizeof(decision->detail),
+			 "a stored grant of %.64s is invalid: %.180s",
+			 access->user, verify_message);
+		break;
+	}
+}
+
+static void record_candidate(jit_decision *decision, jit_reason reason,
+			     const uint8_t id[JIT_GRANT_ID_LEN],
+			     const jit_grant *grant)
+{
+	decision->reason = reason;
+	decision->has_grant = true;
+	memcpy(decision->grant_id, id, JIT_GRANT_ID_LEN);
+	decision->not_after = grant != NULL ? grant->not_after : 0;
+	decision->role[0] = '\0';
+	if (grant != NULL)
+		snprintf(decision->role, sizeof(decision->role), "%s",
+			 grant->role);
+}
+
+void jit_decide(const jit_config *config, const jit_keyring *keys,
+		const jit_stored_grant *grants, size_t count,
+		const jit_access *access, int64_t now_ms,
+		jit_decision *decision)
+{
+	const char *host = access->host != NULL ? access->host : config->hostname;
+	char verify_message[JIT_ERROR_MESSAGE_MAX] = "";
+
+	memset(decision, 0, sizeof(*decision));
+	decision->reason = JIT_REASON_NO_GRANT;
+
+	for (size_t i = 0; i < count; i++) {
+		jit_grant *grant = NULL;
+		jit_error error;
+		jit_reason reason;
+		jit_err r;
+
+		jit_error_clear(&error);
+		r = jit_grant_verify(grants[i].blob, grants[i].blob_len, keys,
+				     &grant, &error);
+		if (r != JIT_OK)
+			reason = reason_for_verify_error(r);
+		else
+			reason = judge_grant(config, grant, grants[i].revoked,
+					     access, host, now_ms);
+
+		if (!decision->has_grant ||
+		    closeness(reason) > closeness(decision->reason)) {
+			record_candidate(decision, reason, grants[i].id, grant);
+			if (r != JIT_OK)
+				snprintf(verify_message, sizeof(verify_message),
+					 "%s", error.message);
+		}
+		jit_grant_free(grant);
+
+		if (reason == JIT_REASON_ALLOW)
+			break;
+	}
+
+	explain(decision, access, host, verify_message);
+}
+
+static void deny_early(jit_decision *decision, jit_reason reason,
+		       const char *message)
+{
+	memset(decision, 0, sizeof(*decision));
+	decision->reason = reason;
+	snprintf(decision->detail, sizeof(decision->detail), "%s", message);
+}
+
+static jit_reason reason_for_store_error(jit_err r)
+{
+	return r == JIT_ERR_NOMEM ? JIT_REASON_INTERNAL_ERROR
+				  : JIT_REASON_STORE_ERROR;
+}
+
+void jit_check(const jit_config *config, const jit_access *access,
+	       int64_t now_ms, jit_decision *decision)
+{
+	jit_keyring *keys = NULL;
+	jit_store *store = NULL;
+	jit_stored_grant *grants = NULL;
+	size_t count = 0;
+	jit_error error;
+	jit_err r;
+
+	jit_error_clear(&error);
+
+	if (access->user == NULL || !jit_valid_name(access->user)) {
+		deny_early(decision, JIT_REASON_NO_GRANT,
+			   "the user name is not a valid user name");
+		return;
+	}
+
+	r = jit_keyring_load(config->trusted_keys, &keys, &error);
+	if (r != JIT_OK) {
+		deny_early(decision, r == JIT_ERR_NOMEM ? JIT_REASON_INTERNAL_ERROR
+							: JIT_REASON_CONFIG_ERROR,
+			   error.message);
+		return;
+	}
+
+	/* The store is closed again before deciding, so nothing that runs
+	 * after this call (PAM in sudo, the command itself) sees it open. */
+	r = jit_store_open(config->store, JIT_STORE_READ, &store, &error);
+	if (r == JIT_OK)
+		r = jit_store_load_user(store, access->user,
+					JIT_MAX_GRANTS_PER_USER, &grants,
+					&count, &error);
+	jit_store_close(store);
+	if (r != JIT_OK) {
+		deny_early(decision, reason_for_store_error(r), error.message);
+		jit_keyring_free(keys);
+		return;
+	}
+
+	jit_decide(config, keys, grants, count, access, now_ms, decision);
+
+	jit_stored_grants_free(grants, count);
+	jit_keyring_free(keys);
+}
+
+void jit_grants_free(jit_grant **grants, size_t count)
+{
+	if (grants == NULL)
+		return;
+	for (size_t i = 0; i < count; i++)
+		jit_grant_free(grants[i]);
+	free(grants);
+}
+
+static bool grant_is_listable(const jit_config *config, const jit_grant *grant,
+			      const char *user, bool revoked, int64_t now_ms)
+{
+	return !revoked && strcmp(grant->user, user) == 0 &&
+	       jit_grant_matches_host(grant, config->hostname) &&
+	       now_ms < grant->not_after * 1000;
+}
+
+jit_err jit_active_grants(const jit_config *config, const char *user,
+			  int64_t now_ms, jit_grant ***grants_out,
+			  size_t *count_out, jit_error *error)
+{
+	jit_keyring *keys = NULL;
+	jit_store *store = NULL;
+	jit_stored_grant *stored = NULL;
+	jit_grant **grants = NULL;
+	size_t stored_count = 0, count = 0;
+	jit_err r;
+
+	*grants_out = NULL;
+	*count_out = 0;
+
+	if (!jit_valid_name(user))
+		return jit_error_set(error, JIT_ERR_INVALID,
+				     "invalid user name '%.64s'", user);
+
+	r = jit_keyring_load(config->trusted_keys, &keys, error);
+	if (r != JIT_OK)
+		goto out;
+
+	r = jit_store_open(config->store, JIT_STORE_READ, &store, error);
+	if (r == JIT_OK)
+		r = jit_store_load_user(store, user, JIT_MAX_GRANTS_PER_USER,
+					&stored, &stored_count, error);
+	jit_store_close(store);
+	if (r != JIT_OK)
+		goto out;
+
+	grants = calloc(stored_count + 1, sizeof(*grants));
+	if (grants == NULL) {
+		r = jit_error_set(error, JIT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+
+	for (size_t i = 0; i < stored_count; i++) {
+		jit_grant *grant = NULL;
+
+		if (jit_grant_verify(stored[i].blob, stored[i].blob_len, keys,
+				     &grant, NULL) != JIT_OK)
+			continue;
+		if (!grant_is_listable(config, grant, user, stored[i].revoked,
+				       now_ms)) {
+			jit_grant_free(grant);
+			continue;
+		}
+		grants[count++] = grant;
+	}
+
+	*grants_out = grants;
+	*count_out = count;
+	grants = NULL;
+	r = JIT_OK;
+out:
+	jit_grants_free(grants, count);
+	jit_stored_grants_free(stored, stored_count);
+	jit_keyring_free(keys);
+	return r;
+}

@@ -73,7 +73,7 @@ typedef struct jit_decision {
 	uint8_t grant_id[JIT_GRANT_ID_LEN];
 	int64_t not_after;
 	char role[64];
-	char detail[256];            /* one sentence for people */
+	char detail[512];            /* one sentence for people */
 } jit_decision;
 
 static inline bool jit_decision_allowed(const jit_decision *decision)
