@@ -1,6 +1,5 @@
 #include "jit/util.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +42,13 @@ void jit_strlist_clear(jit_strlist *list)
 	list->count = 0;
 }
 
+/* ASCII white space only, whatever the locale. */
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
+	       c == '\v' || c == '\f';
+}
+
 jit_err jit_strlist_split(jit_strlist *list, const char *text)
 {
 	const char *p = text;
@@ -53,9 +59,9 @@ jit_err jit_strlist_split(jit_strlist *list, const char *text)
 
 		end = comma != NULL ? comma : p + strlen(p);
 		start = p;
-		while (start < end && isspace((unsigned char)*start))
+		while (start < end && is_blank(*start))
 			start++;
-		while (end > start && isspace((unsigned char)end[-1]))
+		while (end > start && is_blank(end[-1]))
 			end--;
 
 		if (end > start) {
@@ -77,6 +83,15 @@ jit_err jit_strlist_split(jit_strlist *list, const char *text)
 	return JIT_OK;
 }
 
+/* ASCII only: isalnum() depends on the locale, and sudo runs its plugins
+ * under the invoking user's locale, where a byte such as 0xE4 may count
+ * as a letter. */
+static bool is_name_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
 bool jit_valid_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -84,11 +99,12 @@ bool jit_valid_name(const char *name)
 	if (len == 0 || len > 32 || name[0] == '-')
 		return false;
 
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
+	/* "." and ".." would name a folder wherever a name becomes a path. */
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
 
-		if (!isalnum(c) && c != '_' && c != '-' && c != '.')
+	for (size_t i = 0; i < len; i++)
+		if (!is_name_char((unsigned char)name[i]))
 			return false;
-	}
 	return true;
 }

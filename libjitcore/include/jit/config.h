@@ -68,6 +68,19 @@ typedef struct jit_config {
 	jit_role *roles;
 } jit_config;
 
+/* Syntax rules on top of plain INI:
+ * - Every section and every key may appear once; [role NAME] needs a valid
+ *   name. Values are checked when read, and role durations against the
+ *   global max_duration once the whole file is read.
+ * - A line may hold at most the bytes inih's line buffer can take,
+ *   INI_MAX_LINE - 2 (198 bytes with Debian's inih 55); longer lines are
+ *   errors, never cut.
+ * - A list value (gate, exempt, runas, runas_groups, commands, services,
+ *   hosts, requesters, approvers) may continue on indented lines, which add
+ *   to it; an indented line after any other key is an error.
+ * - ';' after a blank starts a comment, as does ';' or '#' at the start of
+ *   a line. An empty list value ("services =") is an empty list. */
+
 /* Loads path; on failure *config is NULL and error names file and line. */
 jit_err jit_config_load(const char *path, jit_config **config, jit_error *error);
 

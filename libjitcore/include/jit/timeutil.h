@@ -14,6 +14,12 @@
 jit_err jit_duration_parse(const char *text, int64_t max_seconds,
 			   int64_t *seconds, jit_error *error);
 
+/* Parses a duration like jit_duration_parse, but also accepts a total of
+ * zero ("0", "0s"), for settings where zero has a meaning of its own such
+ * as timestamp_timeout. */
+jit_err jit_duration_parse_zero_ok(const char *text, int64_t max_seconds,
+				   int64_t *seconds, jit_error *error);
+
 /* Formats seconds as "1h30m", "45s", "2d3h". */
 void jit_duration_format(int64_t seconds, char *out, size_t out_len);
 
