@@ -15,6 +15,7 @@
 
 #include "jit/decision.h"
 #include "jit/error.h"
+#include "jit/util.h"
 
 #define JIT_EVENT_VALUE_MAX 4096
 
@@ -49,6 +50,30 @@ typedef struct jit_event {
 	const char *rhost;
 	int64_t expires;            /* 0 = unknown */
 } jit_event;
+
+/* Returns the event's syslog priority: LOG_NOTICE for access-allowed,
+ * grant-issued, grant-imported and grant-revoked, LOG_WARNING for
+ * access-denied, LOG_INFO for grant-removed. */
+int jit_event_priority(jit_event_type type);
+
+/* Builds ev's journal fields as "NAME=value" strings, replacing the
+ * contents of fields: MESSAGE, MESSAGE_ID, PRIORITY, SYSLOG_IDENTIFIER,
+ * JIT_EVENT, then JIT_DECISION and JIT_DENY_REASON where they apply, then
+ * each set (non-NULL, non-empty) value, with the long-value companions
+ * described above. In MESSAGE, quoted values are escaped and cut to 256
+ * bytes. For grant-revoked, MESSAGE ends with detail (the revocation
+ * reason), or with justification when detail is NULL. */
+jit_err jit_event_build(const jit_event *ev, jit_strlist *fields,
+			jit_error *error);
+
+/* Formats fields as the syslog fallback line: NAME="value" pairs joined by
+ * spaces, with backslash, double quote, newline ("\n") and other control
+ * bytes ("\xHH") escaped. An escaped value is cut at JIT_EVENT_VALUE_MAX
+ * bytes, never inside an escape, and then gains NAME_LENGTH and
+ * NAME_SHA256 of its unescaped value unless fields already has them. On
+ * success *line is malloc'd. */
+jit_err jit_event_format_syslog(const jit_strlist *fields, char **line,
+				jit_error *error);
 
 /* Sends ev to journald, or to syslog when journald is unreachable.
  * Returns JIT_ERR_IO only when both failed. */
