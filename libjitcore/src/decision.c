@@ -296,6 +296,17 @@ void jit_check(const jit_config *config, const jit_access *access,
 		return;
 	}
 
+	/* With no trusted key nothing can ever be allowed: say that the host
+	 * is misconfigured rather than blame each grant's key. */
+	if (jit_keyring_count(keys) == 0) {
+		jit_error_set(&error, JIT_ERR_CONFIG,
+			      "no trusted keys in %.256s: install the issuer's public key there (jitctl init does on the issuing host)",
+			      config->trusted_keys);
+		deny_early(decision, JIT_REASON_CONFIG_ERROR, error.message);
+		jit_keyring_free(keys);
+		return;
+	}
+
 	/* The store is closed again before deciding, so nothing that runs
 	 * after this call (PAM in sudo, the command itself) sees it open. */
 	r = jit_store_open(config->store, JIT_STORE_READ, &store, &error);

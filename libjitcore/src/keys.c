@@ -669,3 +669,8 @@ out:
 	jit_keyring_free(ring);
 	return r;
 }
+
+size_t jit_keyring_count(const jit_keyring *keys)
+{
+	return keys != NULL ? keys->count : 0;
+}

@@ -25,7 +25,7 @@
 #define STORE_WHAT_MAX 160
 #define STORE_NOT_INITIALISED "is not initialised: run jitctl init"
 #define STORE_NEEDS_ROOT \
-	"reading the store needs root (unprivileged users go through the broker)"
+	"the store can only be read as root: run this as root"
 
 enum { STORE_DATA_FILE, STORE_LOCK_FILE, STORE_FILE_COUNT };
 

@@ -514,6 +514,12 @@ static void check_over_store(void **state)
 
 	assert_true(asprintf(&trusted, "%s/trusted.d", f->dir) > 0);
 	assert_int_equal(mkdir(trusted, 0755), 0);
+
+	/* An empty trusted-keys folder is a host misconfiguration. */
+	jit_check(f->config, &access, NOW_MS, &decision);
+	assert_int_equal(decision.reason, JIT_REASON_CONFIG_ERROR);
+	assert_non_null(strstr(decision.detail, trusted));
+
 	assert_int_equal(jit_issuer_key_write_public(f->key, trusted, NULL), JIT_OK);
 
 	/* No store folder yet. */

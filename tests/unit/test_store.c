@@ -950,7 +950,7 @@ static int read_as_nobody(const char *dir)
 		return 11;
 	if (r != JIT_ERR_PERMISSION)
 		return 12;
-	return strstr(error.message, "broker") != NULL ? 0 : 13;
+	return strstr(error.message, "as root") != NULL ? 0 : 13;
 }
 
 static void test_unprivileged_read_needs_root(void **state)

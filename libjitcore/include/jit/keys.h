@@ -60,6 +60,9 @@ jit_err jit_keyring_add(jit_keyring *keys,
 			jit_error *error);
 void jit_keyring_free(jit_keyring *keys);
 
+/* Returns how many keys the keyring holds. */
+size_t jit_keyring_count(const jit_keyring *keys);
+
 /* Returns the public key with that id, or NULL. */
 const uint8_t *jit_keyring_find(const jit_keyring *keys,
 				const uint8_t id[JIT_KEY_ID_LEN]);
