@@ -1,2 +1,230 @@
-/* placeholder: written in a following change */
-int main(void);
+/* jitctl: global options and the command table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jitctl.h"
+
+static const ctl_command commands[] = {
+	{
+		.name = "init",
+		.synopsis = "",
+		.summary = "create the store, the issuer key and its trusted public key",
+		.notes = "Creates whatever is missing of the store folder, the issuer key and\n"
+			 "the issuer's public key in the trusted keys folder, at the places the\n"
+			 "configuration names, then prints the issuer key id. Running it again\n"
+			 "changes nothing.\n",
+		.options = "",
+		.writes = true,
+		.run = cmd_init,
+	},
+	{
+		.name = "grant",
+		.synopsis = "USER --for DURATION --reason TEXT [OPTION]...",
+		.summary = "issue a grant directly and print its id",
+		.notes = "Without --role, at least one --command or --service is required.\n",
+		.options = "  --for DURATION     lifetime, such as 90s, 15m, 2h or 1h30m; at most the\n"
+			   "                     role's and the global max_duration\n"
+			   "  --reason TEXT      justification recorded in the grant\n"
+			   "  --role NAME        take scope defaults and a duration cap from\n"
+			   "                     [role NAME]; without it the role is \"direct\"\n"
+			   "  --runas USER,...   users commands may run as (default: the role's,\n"
+			   "                     else root)\n"
+			   "  --command CMD      ALL, /abs/path (any arguments) or \"/abs/path ARG...\"\n"
+			   "                     (exactly those arguments; a single \"\" means none);\n"
+			   "                     repeatable\n"
+			   "  --service NAME     PAM service the grant opens, such as sshd; repeatable\n"
+			   "  --host PATTERN     host name or fnmatch pattern; repeatable (default:\n"
+			   "                     the role's hosts, else this host)\n"
+			   "  --start TIME       start later: ISO 8601 time or +DURATION (default: now)\n",
+		.writes = true,
+		.run = cmd_grant,
+	},
+	{
+		.name = "list",
+		.synopsis = "[--user USER] [--all] [--json]",
+		.summary = "list active grants",
+		.notes = "",
+		.options = "  --user USER   only grants for USER\n"
+			   "  --all         also expired, revoked, not yet valid, other-host and\n"
+			   "                invalid grants\n"
+			   "  --json        print a JSON array\n",
+		.writes = false,
+		.run = cmd_list,
+	},
+	{
+		.name = "show",
+		.synopsis = "ID [--json]",
+		.summary = "show one grant in full",
+		.notes = "",
+		.options = "  --json   print a JSON object\n",
+		.writes = false,
+		.run = cmd_show,
+	},
+	{
+		.name = "revoke",
+		.synopsis = "ID --reason TEXT",
+		.summary = "revoke a grant now",
+		.notes = "",
+		.options = "  --reason TEXT   why the grant is revoked, recorded with the revocation\n",
+		.writes = true,
+		.run = cmd_revoke,
+	},
+	{
+		.name = "reap",
+		.synopsis = "[--batch N]",
+		.summary = "remove expired grants from the store",
+		.notes = "",
+		.options = "  --batch N   grants removed per store transaction (default 1000)\n",
+		.writes = true,
+		.run = cmd_reap,
+	},
+	{
+		.name = "check",
+		.synopsis = "USER (--service NAME | [--runas USER] [--group GROUP] [--shell] [--] CMD [ARG]...) [--json]",
+		.summary = "show the decision sudo or PAM would make, and why",
+		.notes = "CMD is resolved through the configured secure_path. Options end at CMD,\n"
+			 "as with sudo. Exit status 0 means allow, 1 means deny.\n",
+		.options = "  --service NAME   decide a login through PAM service NAME\n"
+			   "  --runas USER     run the command as USER (default root)\n"
+			   "  --group GROUP    run the command with group GROUP\n"
+			   "  --shell          a shell, as sudo -s or sudo -i asks for\n"
+			   "  --json           print a JSON object\n",
+		.writes = false,
+		.run = cmd_check,
+	},
+	{
+		.name = "export",
+		.synopsis = "ID",
+		.summary = "print a stored grant as a text token",
+		.notes = "",
+		.options = "",
+		.writes = false,
+		.run = cmd_export,
+	},
+	{
+		.name = "import",
+		.synopsis = "[FILE]",
+		.summary = "verify a text token and store its grant",
+		.notes = "Reads one token line from FILE, or from standard input when FILE is\n"
+			 "absent or \"-\". The grant must verify against the trusted keys, name\n"
+			 "this host and not be expired.\n",
+		.options = "",
+		.writes = true,
+		.run = cmd_import,
+	},
+	{
+		.name = "verify",
+		.synopsis = "[FILE]",
+		.summary = "check a text token without storing it",
+		.notes = "Reads one token line from FILE, or from standard input when FILE is\n"
+			 "absent or \"-\", and prints its fields and \"valid\" or why it is\n"
+			 "invalid. Exit status 0 means valid. The store is not read.\n",
+		.options = "",
+		.writes = false,
+		.run = cmd_verify,
+	},
+};
+
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+static void print_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: jitctl [--config PATH] COMMAND [ARG]...\n"
+		"\n"
+		"Manage just-in-time privilege grants on this host.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\n"
+		"Options:\n"
+		"  --config PATH   configuration file (default %s); also accepted\n"
+		"                  after the command\n"
+		"  -h, --help      show this help\n"
+		"  --version       show the version\n"
+		"\n"
+		"Run 'jitctl COMMAND --help' for a command's options.\n"
+		"Exit status: 0 success or allow, 1 failure or deny, 2 usage error.\n",
+		JIT_DEFAULT_CONFIG);
+}
+
+static const ctl_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* Parses the options before the command. Returns true with *index at the
+ * command name, or false with *status set when the run is already over
+ * (help, version or a usage error). */
+static bool parse_global_options(jitctl *ctl, int argc, char **argv,
+				 int *index, int *status)
+{
+	*status = CTL_EXIT_OK;
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			print_usage(stdout);
+			return false;
+		}
+		if (strcmp(arg, "--version") == 0) {
+			printf("jitctl %s\n", JITCTL_VERSION);
+			return false;
+		}
+		if (strncmp(arg, "--config=", 9) == 0) {
+			ctl->config_path = arg + 9;
+			continue;
+		}
+		if (strcmp(arg, "--config") == 0) {
+			if (i + 1 >= argc) {
+				*status = ctl_usage_error(ctl, "option --config needs a PATH");
+				return false;
+			}
+			ctl->config_path = argv[++i];
+			continue;
+		}
+		if (arg[0] == '-') {
+			*status = ctl_usage_error(ctl, "unknown option '%s'", arg);
+			return false;
+		}
+
+		*index = i;
+		return true;
+	}
+
+	*status = ctl_usage_error(ctl, "missing COMMAND");
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	jitctl ctl = {
+		.config_path = JIT_DEFAULT_CONFIG,
+	};
+	int index = 0, r;
+
+	if (!parse_global_options(&ctl, argc, argv, &index, &r))
+		return r;
+
+	ctl.command = find_command(argv[index]);
+	if (ctl.command == NULL)
+		return ctl_usage_error(&ctl, "unknown command '%s'", argv[index]);
+
+	r = ctl.command->run(&ctl, argc - index, argv + index);
+	jit_config_free(ctl.config);
+
+	/* A full disk or a closed pipe must not pass for success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		ctl_error(&ctl, "writing to standard output failed");
+		if (r == CTL_EXIT_OK)
+			r = CTL_EXIT_FAIL;
+	}
+	return r;
+}
