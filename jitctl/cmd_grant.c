@@ -121,297 +121,39 @@ static int parse_grant_options(jitctl *ctl, int argc, char **argv,
 	return CTL_CONTINUE;
 }
 
-static int copy_string(const jitctl *ctl, char **field, const char *value)
+/* The rules (role defaults and caps, the command syntax, the reason
+ * pattern) are libjitcore's: jitctl only maps options onto a spec. */
+static int build_grant(const jitctl *ctl, const grant_options *opts,
+		       const char *invoker, jit_grant **grant)
 {
-	*field = strdup(value);
-	if (*field == NULL) {
-		ctl_error(ctl, "out of memory");
-		return CTL_EXIT_FAIL;
-	}
-	return CTL_EXIT_OK;
-}
-
-static int copy_list(const jitctl *ctl, jit_strlist *to, const jit_strlist *from)
-{
-	for (size_t i = 0; i < from->count; i++) {
-		if (jit_strlist_append(to, from->items[i]) != JIT_OK) {
-			ctl_error(ctl, "out of memory");
-			return CTL_EXIT_FAIL;
-		}
-	}
-	return CTL_EXIT_OK;
-}
-
-/* Adds one command in the --command syntax: "ALL", "/path" (any
- * arguments), "/path ARG..." (exactly those) or "/path \"\"" (none).
- * Arguments are separated by blanks, so one cannot contain a blank. source
- * names where the text came from, for messages. */
-static int add_command(const jitctl *ctl, jit_grant *grant, const char *text,
-		       const char *source)
-{
-	jit_strlist args = { 0 };
-	bool no_args = false;
-	char *copy, *save = NULL, *path, *word;
+	jit_strlist approvers = { 0 };
+	jit_grant_spec spec = {
+		.user = opts->user,
+		.role = opts->role,
+		.duration = opts->duration,
+		.start = opts->start,
+		.reason = opts->reason,
+		.requester = invoker,
+		.approvers = &approvers,
+		.runas = &opts->runas,
+		.commands = &opts->commands,
+		.services = &opts->services,
+		.hosts = &opts->hosts,
+	};
 	jit_error error;
-	int r = CTL_EXIT_FAIL;
-
-	copy = strdup(text);
-	if (copy == NULL) {
-		ctl_error(ctl, "out of memory");
-		return CTL_EXIT_FAIL;
-	}
-
-	path = strtok_r(copy, " \t", &save);
-	if (path == NULL || (strcmp(path, "ALL") != 0 && path[0] != '/')) {
-		ctl_error(ctl, "invalid command \"%s\" in %s: use ALL, an absolute path, or an absolute path followed by its exact arguments",
-			  text, source);
-		goto out;
-	}
-
-	while ((word = strtok_r(NULL, " \t", &save)) != NULL) {
-		if (strcmp(word, "\"\"") == 0)
-			no_args = true;
-		else if (jit_strlist_append(&args, word) != JIT_OK) {
-			ctl_error(ctl, "out of memory");
-			goto out;
-		}
-	}
-
-	if (no_args && args.count > 0) {
-		ctl_error(ctl, "invalid command \"%s\" in %s: \"\" means no arguments and cannot follow or precede others",
-			  text, source);
-		goto out;
-	}
-	if (strcmp(path, "ALL") == 0 && (no_args || args.count > 0)) {
-		ctl_error(ctl, "invalid command \"%s\" in %s: ALL takes no arguments",
-			  text, source);
-		goto out;
-	}
-
-	jit_error_clear(&error);
-	if (jit_grant_add_command(grant, path,
-				  no_args || args.count > 0 ? &args : NULL,
-				  &error) != JIT_OK) {
-		r = ctl_lib_error(ctl, &error);
-		goto out;
-	}
-	r = CTL_EXIT_OK;
-out:
-	jit_strlist_clear(&args);
-	free(copy);
-	return r;
-}
-
-static int check_names(const jitctl *ctl, const jit_strlist *names,
-		       const char *what)
-{
-	for (size_t i = 0; i < names->count; i++) {
-		if (!jit_valid_name(names->items[i])) {
-			ctl_error(ctl, "invalid %s \"%s\": use 1 to 32 letters, digits, '_', '-' or '.', not starting with '-'",
-				  what, names->items[i]);
-			return CTL_EXIT_FAIL;
-		}
-	}
-	return CTL_EXIT_OK;
-}
-
-static int set_runas(const jitctl *ctl, const grant_options *opts,
-		     const jit_role *role, jit_grant *grant)
-{
-	static char *root_name[] = { "root" };
-	static const jit_strlist root_only = { 1, root_name };
-	const jit_strlist *runas = &opts->runas;
-	int r;
-
-	if (runas->count == 0 && role != NULL)
-		runas = &role->runas;
-	if (runas->count == 0)
-		runas = &root_only;
-
-	r = check_names(ctl, runas, "runas user");
-	if (r == CTL_EXIT_OK)
-		r = copy_list(ctl, &grant->runas_users, runas);
-	if (r != CTL_EXIT_OK)
-		return r;
-
-	if (role != NULL)
-		r = copy_list(ctl, &grant->runas_groups, &role->runas_groups);
-	return r;
-}
-
-static int set_commands(const jitctl *ctl, const grant_options *opts,
-			const jit_role *role, jit_grant *grant)
-{
-	const jit_strlist *commands = &opts->commands;
-	char source[96] = "--command";
 	int r = CTL_EXIT_OK;
 
-	if (commands->count == 0 && role != NULL) {
-		commands = &role->commands;
-		snprintf(source, sizeof(source), "role %s", role->name);
-	}
-
-	for (size_t i = 0; r == CTL_EXIT_OK && i < commands->count; i++)
-		r = add_command(ctl, grant, commands->items[i], source);
-	return r;
-}
-
-static int set_services(const jitctl *ctl, const grant_options *opts,
-			const jit_role *role, jit_grant *grant)
-{
-	const jit_strlist *services = &opts->services;
-	int r;
-
-	if (services->count == 0 && role != NULL)
-		services = &role->services;
-	r = check_names(ctl, services, "service name");
-	if (r != CTL_EXIT_OK)
-		return r;
-	return copy_list(ctl, &grant->services, services);
-}
-
-static int set_hosts(const jitctl *ctl, const grant_options *opts,
-		     const jit_role *role, jit_grant *grant)
-{
-	const jit_strlist *hosts = &opts->hosts;
-
-	if (hosts->count == 0 && role != NULL)
-		hosts = &role->hosts;
-	if (hosts->count == 0) {
-		if (jit_strlist_append(&grant->hosts, ctl->config->hostname) != JIT_OK) {
-			ctl_error(ctl, "out of memory");
-			return CTL_EXIT_FAIL;
-		}
-		return CTL_EXIT_OK;
-	}
-
-	for (size_t i = 0; i < hosts->count; i++) {
-		if (hosts->items[i][0] == '\0') {
-			ctl_error(ctl, "empty --host; give a host name or pattern");
-			return CTL_EXIT_FAIL;
-		}
-	}
-	return copy_list(ctl, &grant->hosts, hosts);
-}
-
-/* Fills the scope: options given on the command line win, then the role's
- * values, then the built-in defaults (runas root, this host). */
-static int set_scope(const jitctl *ctl, const grant_options *opts,
-		     const jit_role *role, jit_grant *grant)
-{
-	int r;
-
-	r = set_runas(ctl, opts, role, grant);
-	if (r == CTL_EXIT_OK)
-		r = set_commands(ctl, opts, role, grant);
-	if (r == CTL_EXIT_OK)
-		r = set_services(ctl, opts, role, grant);
-	if (r == CTL_EXIT_OK)
-		r = set_hosts(ctl, opts, role, grant);
-	if (r != CTL_EXIT_OK)
-		return r;
-
-	if (grant->command_count == 0 && grant->services.count == 0) {
-		ctl_error(ctl, "role %s names no commands and no services; pass --command or --service",
-			  role != NULL ? role->name : "direct");
-		return CTL_EXIT_FAIL;
-	}
-	return CTL_EXIT_OK;
-}
-
-/* Sets not_before, not_after and issued_at. The duration is capped by the
- * smaller of the role's and the global max_duration. */
-static int set_times(const jitctl *ctl, const grant_options *opts,
-		     const jit_role *role, jit_grant *grant)
-{
-	int64_t now = ctl->now_ms / 1000, start = now, cap, seconds = 0;
-	jit_error error;
-
-	cap = ctl->config->max_duration;
-	if (role != NULL && role->max_duration > 0 &&
-	    (cap <= 0 || role->max_duration < cap))
-		cap = role->max_duration;
-
 	jit_error_clear(&error);
-	if (jit_duration_parse(opts->duration, cap, &seconds, &error) != JIT_OK)
-		return ctl_lib_error(ctl, &error);
-
-	if (opts->start != NULL) {
-		if (jit_time_parse(opts->start, now, &start, &error) != JIT_OK)
-			return ctl_lib_error(ctl, &error);
-		if (start < now) {
-			ctl_error(ctl, "--start %s is in the past; give a later time or +DURATION",
-				  opts->start);
-			return CTL_EXIT_FAIL;
-		}
-	}
-	if (seconds > INT64_MAX - start) {
-		ctl_error(ctl, "--for %s from --start %s ends beyond the largest time; give an earlier start",
-			  opts->duration, opts->start != NULL ? opts->start : "now");
-		return CTL_EXIT_FAIL;
-	}
-
-	grant->not_before = start;
-	grant->not_after = start + seconds;
-	grant->issued_at = now;
-	return CTL_EXIT_OK;
-}
-
-/* Sets who and why: a grant issued directly has no request, and the
- * invoking user is both requester and approver. */
-static int set_people(const jitctl *ctl, const grant_options *opts,
-		      const jit_role *role, const char *invoker,
-		      jit_grant *grant)
-{
-	int r;
-
-	if (opts->reason[0] == '\0') {
-		ctl_error(ctl, "--reason is empty; say why the grant is needed");
-		return CTL_EXIT_FAIL;
-	}
-
-	r = copy_string(ctl, &grant->user, opts->user);
-	if (r == CTL_EXIT_OK)
-		r = copy_string(ctl, &grant->role, role != NULL ? role->name : "direct");
-	if (r == CTL_EXIT_OK)
-		r = copy_string(ctl, &grant->request_id, "");
-	if (r == CTL_EXIT_OK)
-		r = copy_string(ctl, &grant->requester, invoker);
-	if (r == CTL_EXIT_OK)
-		r = copy_string(ctl, &grant->reason, opts->reason);
-	if (r == CTL_EXIT_OK && jit_strlist_append(&grant->approvers, invoker) != JIT_OK) {
+	if (jit_strlist_append(&approvers, invoker) != JIT_OK) {
 		ctl_error(ctl, "out of memory");
 		r = CTL_EXIT_FAIL;
+	} else if (jit_grant_build(ctl->config, &spec, ctl->now_ms / 1000, grant,
+				   &error) != JIT_OK) {
+		r = ctl_lib_error(ctl, &error);
 	}
+
+	jit_strlist_clear(&approvers);
 	return r;
-}
-
-static int build_grant(const jitctl *ctl, const grant_options *opts,
-		       const jit_role *role, const char *invoker,
-		       jit_grant **out)
-{
-	jit_grant *grant = NULL;
-	jit_error error;
-	int r;
-
-	*out = NULL;
-
-	jit_error_clear(&error);
-	if (jit_grant_new(&grant, &error) != JIT_OK)
-		return ctl_lib_error(ctl, &error);
-
-	r = set_people(ctl, opts, role, invoker, grant);
-	if (r == CTL_EXIT_OK)
-		r = set_times(ctl, opts, role, grant);
-	if (r == CTL_EXIT_OK)
-		r = set_scope(ctl, opts, role, grant);
-	if (r != CTL_EXIT_OK) {
-		jit_grant_free(grant);
-		return r;
-	}
-
-	*out = grant;
-	return CTL_EXIT_OK;
 }
 
 /* Verifies the freshly signed blob before storing it, so nothing is stored
@@ -468,7 +210,6 @@ static int sign_and_store(const jitctl *ctl, jit_grant *grant)
 		goto out;
 	}
 
-	jit_grant_new_id(grant);
 	if (jit_grant_sign(grant, key, &blob, &blob_len, &error) != JIT_OK) {
 		ctl_lib_error(ctl, &error);
 		goto out;
@@ -532,34 +273,19 @@ static int emit_issued(const jitctl *ctl, const jit_grant *grant,
 
 static int issue(jitctl *ctl, const grant_options *opts)
 {
-	const jit_role *role = NULL;
 	jit_grant *grant = NULL;
 	char *invoker = NULL;
 	char id[JIT_GRANT_ID_HEX_LEN + 1];
 	int r;
 
-	if (!jit_valid_name(opts->user)) {
-		ctl_error(ctl, "invalid user name \"%s\": use 1 to 32 letters, digits, '_', '-' or '.', not starting with '-'",
-			  opts->user);
-		return CTL_EXIT_FAIL;
-	}
 	/* Grants may be issued for hosts where the account exists later. */
-	if (getpwnam(opts->user) == NULL)
+	if (jit_valid_name(opts->user) && getpwnam(opts->user) == NULL)
 		ctl_warn(ctl, "no local user \"%s\" on this host; issuing the grant anyway",
 			 opts->user);
 
-	if (opts->role != NULL) {
-		role = jit_config_find_role(ctl->config, opts->role);
-		if (role == NULL) {
-			ctl_error(ctl, "role \"%s\" not found in %s; add a [role %s] section or leave out --role",
-				  opts->role, ctl->config_path, opts->role);
-			return CTL_EXIT_FAIL;
-		}
-	}
-
 	r = ctl_invoking_user(ctl, &invoker);
 	if (r == CTL_EXIT_OK)
-		r = build_grant(ctl, opts, role, invoker, &grant);
+		r = build_grant(ctl, opts, invoker, &grant);
 	if (r == CTL_EXIT_OK)
 		r = sign_and_store(ctl, grant);
 	if (r != CTL_EXIT_OK)

@@ -24,23 +24,24 @@ const char *grant_state_name(grant_state state)
 	return "invalid";
 }
 
-/* Follows the decision's time rules so that list and check agree:
- * clock_skew widens not_before only, and now >= not_after is expired. */
+/* The state comes from libjitcore, so list and check apply the same time
+ * rules; jitctl only adds "invalid" for grants that do not verify. */
 grant_state grant_state_at(const jit_config *config, const jit_grant *grant,
 			   bool revoked, int64_t now_ms)
 {
-	int64_t now = now_ms / 1000;
-
-	if (revoked)
-		return GRANT_REVOKED;
-	if (now >= grant->not_after)
-		return GRANT_EXPIRED;
-	if (!jit_grant_matches_host(grant, config->hostname))
-		return GRANT_OTHER_HOST;
-	if (grant->not_before > INT64_MIN + config->clock_skew &&
-	    now < grant->not_before - config->clock_skew)
+	switch (jit_grant_state_at(config, grant, revoked, now_ms)) {
+	case JIT_STATE_ACTIVE:
+		return GRANT_ACTIVE;
+	case JIT_STATE_NOT_YET_VALID:
 		return GRANT_NOT_YET_VALID;
-	return GRANT_ACTIVE;
+	case JIT_STATE_OTHER_HOST:
+		return GRANT_OTHER_HOST;
+	case JIT_STATE_EXPIRED:
+		return GRANT_EXPIRED;
+	case JIT_STATE_REVOKED:
+		return GRANT_REVOKED;
+	}
+	return GRANT_INVALID;
 }
 
 /* Loads blob into view. stored_id is the id the store keeps the blob

@@ -309,31 +309,17 @@ static bool is_grant_denial(const account_check *check)
 	}
 }
 
-/* Picks the role to suggest in the denial message: the closest grant's
- * role, else the first role whose services include this one.
- * NOTE: which role may grant a PAM service is a rule, so it belongs in
- * libjitcore next to the requesters check. Until the library offers it,
- * the module uses the role only in this suggestion, never in a decision. */
 static const jit_role *suggested_role(const account_check *check)
 {
-	const jit_config *config = check->config;
+	jit_access access = {
+		.kind = JIT_ACCESS_SERVICE,
+		.user = check->login.user,
+		.service = check->login.service,
+	};
 
-	if (config == NULL)
+	if (check->config == NULL)
 		return NULL;
-
-	if (check->decision.has_grant && check->decision.role[0] != '\0') {
-		const jit_role *role;
-
-		role = jit_config_find_role(config, check->decision.role);
-		if (role != NULL)
-			return role;
-	}
-
-	for (size_t i = 0; i < config->role_count; i++)
-		if (jit_strlist_contains(&config->roles[i].services,
-					 check->login.service))
-			return &config->roles[i];
-	return NULL;
+	return jit_config_suggest_role(check->config, &access, &check->decision);
 }
 
 static int64_t suggested_duration(const jit_config *config,

@@ -295,8 +295,7 @@ jit_err exec_build(struct plugin *p, const jit_config *config,
 		   const jit_decision *decision, int64_t now_ms,
 		   jit_error *error)
 {
-	int64_t remaining_ms = decision->not_after * 1000 - now_ms;
-	int64_t timeout_seconds = remaining_ms / 1000;
+	int64_t timeout_seconds = jit_decision_timeout(decision, now_ms);
 	char **info = NULL, **argv = NULL, **env = NULL;
 	char *command = NULL;
 	struct strv argv_copy = { 0 };
@@ -304,7 +303,7 @@ jit_err exec_build(struct plugin *p, const jit_config *config,
 
 	/* sudo reads timeout=0 as "no limit", so a grant this close to its end
 	 * is refused rather than turned into an unlimited command. */
-	if (remaining_ms < JIT_COMMAND_MIN_REMAINING_MS)
+	if (timeout_seconds == 0)
 		return jit_error_set(error, JIT_ERR_RANGE,
 				     "the grant ends in under %d ms",
 				     JIT_COMMAND_MIN_REMAINING_MS);

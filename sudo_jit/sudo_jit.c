@@ -32,9 +32,10 @@ static void set_errstr(struct plugin *p, const char **errstr,
 	*errstr = p->errbuf;
 }
 
-/* Emits an access event. request may be NULL when the failure came before
- * the request was built, and typed_line then names the command. */
-static void record_access(const struct plugin *p,
+/* Emits an access event, returning false when it could not be recorded.
+ * request may be NULL when the failure came before the request was built,
+ * and typed_line then names the command. */
+static bool record_access(const struct plugin *p,
 			  const struct sudo_request *request,
 			  const char *typed_line, jit_reason reason,
 			  const char *detail, const jit_decision *decision)
@@ -62,9 +63,11 @@ static void record_access(const struct plugin *p,
 	}
 
 	jit_error_clear(&error);
-	if (jit_event_emit(&event, &error) != JIT_OK)
-		plugin_error(p, "warning: the %s event was not recorded: %s",
-			     jit_event_name(event.type), error.message);
+	if (jit_event_emit(&event, &error) == JIT_OK)
+		return true;
+	plugin_error(p, "the %s event was not recorded: %s",
+		     jit_event_name(event.type), error.message);
+	return false;
 }
 
 static bool load_config(const struct plugin *p, const char *typed_line,
@@ -102,19 +105,18 @@ static bool reason_wants_request(jit_reason reason)
 
 static void print_request_hint(const struct plugin *p,
 			       const jit_config *config,
+			       const struct sudo_request *request,
 			       const jit_decision *decision)
 {
-	const char *role_name = decision->has_grant && decision->role[0] != '\0' ?
-				decision->role : NULL;
-	const jit_role *role = role_name != NULL ?
-			       jit_config_find_role(config, role_name) : NULL;
+	const jit_role *role = jit_config_suggest_role(config, &request->access,
+						       decision);
 	char duration[32] = "30m";
 
 	if (role != NULL && role->default_duration > 0)
 		jit_duration_format(role->default_duration, duration,
 				    sizeof(duration));
 	plugin_error(p, "request one with: jitctl request --role %s --for %s --reason \"...\"",
-		     role_name != NULL ? role_name : "ROLE", duration);
+		     role != NULL ? role->name : "ROLE", duration);
 }
 
 static void print_denial(const struct plugin *p, const jit_config *config,
@@ -145,7 +147,7 @@ static void print_denial(const struct plugin *p, const jit_config *config,
 	plugin_error(p, "%s has no active grant for %s%s on host %s (%s%s).",
 		     request->user, what, as, request->access.host, reason,
 		     decision->reason == JIT_REASON_NO_GRANT ? "" : detail);
-	print_request_hint(p, config, decision);
+	print_request_hint(p, config, request, decision);
 }
 
 /* Builds the request for argv and decides it with jit_check. Returns true
@@ -363,7 +365,10 @@ static int policy_check(int argc, char *const argv[], char *env_add[],
 	if (!prepare_exec(p, config, &request, &decision))
 		goto out;
 
-	record_access(p, &request, NULL, JIT_REASON_ALLOW, NULL, &decision);
+	/* Every allow leaves an event: one that cannot be recorded is not
+	 * allowed. */
+	if (!record_access(p, &request, NULL, JIT_REASON_ALLOW, NULL, &decision))
+		goto out;
 	*command_info_out = p->command_info;
 	*argv_out = p->argv_out;
 	*user_env_out = p->env_out;

@@ -6,6 +6,7 @@
 #include "jit/decision.h"
 #include "jit/error.h"
 #include "jit/event.h"
+#include "jit/issue.h"
 #include "jit/grant.h"
 #include "jit/keys.h"
 #include "jit/store.h"

@@ -1,5 +1,7 @@
 #include "jit/decision.h"
+#include "jit/issue.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,14 +123,58 @@ static void describe_access(const jit_access *access, char *out, size_t len)
 			 access->runas_user != NULL ? access->runas_user : "root");
 }
 
+/* Converts seconds to milliseconds, saturating instead of overflowing:
+ * a signed grant may carry any 64-bit time. */
+static int64_t seconds_to_ms(int64_t seconds)
+{
+	int64_t ms;
+
+	if (__builtin_mul_overflow(seconds, 1000, &ms))
+		return seconds < 0 ? INT64_MIN : INT64_MAX;
+	return ms;
+}
+
+/* The time rules, shared by decisions and listings: clock_skew widens
+ * not_before only, and from not_after on a grant has expired. */
+static jit_reason time_reason(const jit_config *config, const jit_grant *grant,
+			      int64_t now_ms)
+{
+	int64_t not_before;
+
+	if (now_ms >= seconds_to_ms(grant->not_after))
+		return JIT_REASON_EXPIRED;
+	if (__builtin_sub_overflow(grant->not_before, config->clock_skew, &not_before))
+		not_before = INT64_MIN;
+	if (now_ms < seconds_to_ms(not_before))
+		return JIT_REASON_NOT_YET_VALID;
+	return JIT_REASON_ALLOW;
+}
+
+static int64_t remaining_ms(int64_t not_after, int64_t now_ms)
+{
+	int64_t remaining;
+
+	if (__builtin_sub_overflow(seconds_to_ms(not_after), now_ms, &remaining))
+		return INT64_MAX;
+	return remaining;
+}
+
+int64_t jit_decision_timeout(const jit_decision *decision, int64_t now_ms)
+{
+	int64_t remaining = remaining_ms(decision->not_after, now_ms);
+
+	if (remaining < JIT_COMMAND_MIN_REMAINING_MS)
+		return 0;
+	return remaining / 1000 > INT_MAX ? INT_MAX : remaining / 1000;
+}
+
 /* Judges one grant that verified; the order of the checks matches
  * closeness(): scope is checked before time and revocation. */
 static jit_reason judge_grant(const jit_config *config, const jit_grant *grant,
 			      bool revoked, const jit_access *access,
 			      const char *host, int64_t now_ms)
 {
-	int64_t not_before_ms = (grant->not_before - config->clock_skew) * 1000;
-	int64_t not_after_ms = grant->not_after * 1000;
+	jit_reason reason;
 
 	if (strcmp(grant->user, access->user) != 0)
 		return JIT_REASON_WRONG_USER;
@@ -138,14 +184,44 @@ static jit_reason judge_grant(const jit_config *config, const jit_grant *grant,
 		return JIT_REASON_OUT_OF_SCOPE;
 	if (revoked)
 		return JIT_REASON_REVOKED;
-	if (now_ms < not_before_ms)
-		return JIT_REASON_NOT_YET_VALID;
-	if (now_ms >= not_after_ms)
-		return JIT_REASON_EXPIRED;
+
+	reason = time_reason(config, grant, now_ms);
+	if (reason != JIT_REASON_ALLOW)
+		return reason;
 	if (access->kind == JIT_ACCESS_COMMAND &&
-	    not_after_ms - now_ms < JIT_COMMAND_MIN_REMAINING_MS)
+	    remaining_ms(grant->not_after, now_ms) < JIT_COMMAND_MIN_REMAINING_MS)
 		return JIT_REASON_EXPIRED;
 	return JIT_REASON_ALLOW;
+}
+
+jit_grant_state jit_grant_state_at(const jit_config *config,
+				   const jit_grant *grant, bool revoked,
+				   int64_t now_ms)
+{
+	jit_reason reason;
+
+	if (revoked)
+		return JIT_STATE_REVOKED;
+	reason = time_reason(config, grant, now_ms);
+	if (reason == JIT_REASON_EXPIRED)
+		return JIT_STATE_EXPIRED;
+	if (!jit_grant_matches_host(grant, config->hostname))
+		return JIT_STATE_OTHER_HOST;
+	if (reason == JIT_REASON_NOT_YET_VALID)
+		return JIT_STATE_NOT_YET_VALID;
+	return JIT_STATE_ACTIVE;
+}
+
+const char *jit_grant_state_name(jit_grant_state state)
+{
+	switch (state) {
+	case JIT_STATE_ACTIVE: return "active";
+	case JIT_STATE_NOT_YET_VALID: return "not-yet-valid";
+	case JIT_STATE_OTHER_HOST: return "other-host";
+	case JIT_STATE_EXPIRED: return "expired";
+	case JIT_STATE_REVOKED: return "revoked";
+	}
+	return "revoked";
 }
 
 static void explain(jit_decision *decision, const jit_access *access,
@@ -341,7 +417,7 @@ static bool grant_is_listable(const jit_config *config, const jit_grant *grant,
 {
 	return !revoked && strcmp(grant->user, user) == 0 &&
 	       jit_grant_matches_host(grant, config->hostname) &&
-	       now_ms < grant->not_after * 1000;
+	       time_reason(config, grant, now_ms) != JIT_REASON_EXPIRED;
 }
 
 jit_err jit_active_grants(const jit_config *config, const char *user,
