@@ -27,9 +27,6 @@
  * PAM_RHOST and PAM_USER can come from the network. */
 #define ITEM_PRINT_MAX 64
 
-/* Suggested in the denial message when the role sets no default duration. */
-#define SUGGESTED_DURATION (30 * 60)
-
 typedef struct module_options {
 	const char *config_path;
 	bool debug;
@@ -309,55 +306,26 @@ static bool is_grant_denial(const account_check *check)
 	}
 }
 
-static const jit_role *suggested_role(const account_check *check)
+static void tell_grant_denial(pam_handle_t *pamh, const account_check *check)
 {
 	jit_access access = {
 		.kind = JIT_ACCESS_SERVICE,
 		.user = check->login.user,
 		.service = check->login.service,
 	};
-
-	if (check->config == NULL)
-		return NULL;
-	return jit_config_suggest_role(check->config, &access, &check->decision);
-}
-
-static int64_t suggested_duration(const jit_config *config,
-				  const jit_role *role)
-{
-	int64_t duration = SUGGESTED_DURATION;
-
-	if (role != NULL && role->default_duration > 0)
-		return role->default_duration;
-	if (role != NULL && role->max_duration > 0 &&
-	    role->max_duration < duration)
-		duration = role->max_duration;
-	if (config->max_duration > 0 && config->max_duration < duration)
-		duration = config->max_duration;
-	return duration;
-}
-
-static void tell_grant_denial(pam_handle_t *pamh, const account_check *check)
-{
-	const jit_role *role = suggested_role(check);
 	char user[ITEM_PRINT_MAX + 1], service[ITEM_PRINT_MAX + 1];
-	char host[ITEM_PRINT_MAX + 1], why[64] = "";
-	char duration[32];
+	char host[ITEM_PRINT_MAX + 1], why[64] = "", hint[1024];
 
 	if (check->decision.reason != JIT_REASON_NO_GRANT)
 		snprintf(why, sizeof(why), " (%s)",
 			 jit_reason_name(check->decision.reason));
-	jit_duration_format(suggested_duration(check->config, role),
-			    duration, sizeof(duration));
+	jit_request_hint(check->config, &access, &check->decision, hint,
+			 sizeof(hint));
 
-	pam_error(pamh,
-		  "jit: no active grant for %s to log in through %s on %s%s. "
-		  "Request one with: jitctl request --role %s --for %s "
-		  "--reason \"...\"",
+	pam_error(pamh, "jit: no active grant for %s to log in through %s on %s%s. To %s",
 		  printable(check->login.user, user),
 		  printable(check->login.service, service),
-		  printable(check->config->hostname, host), why,
-		  role != NULL ? role->name : "ROLE", duration);
+		  printable(check->config->hostname, host), why, hint);
 }
 
 /* Failures to check say only the reason: the detail may name files and

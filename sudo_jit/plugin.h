@@ -57,6 +57,7 @@ struct plugin {
 	char **argv_out;
 	char **env_out;
 	char *command;           /* the path that runs, for close's message */
+	int64_t grant_ends;      /* not_after of the grant that allowed it */
 	char errbuf[JIT_ERROR_MESSAGE_MAX];
 };
 

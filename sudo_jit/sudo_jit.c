@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #ifndef JIT_VERSION
 #error "JIT_VERSION must be defined by the build"
@@ -108,15 +109,10 @@ static void print_request_hint(const struct plugin *p,
 			       const struct sudo_request *request,
 			       const jit_decision *decision)
 {
-	const jit_role *role = jit_config_suggest_role(config, &request->access,
-						       decision);
-	char duration[32] = "30m";
+	char hint[1024];
 
-	if (role != NULL && role->default_duration > 0)
-		jit_duration_format(role->default_duration, duration,
-				    sizeof(duration));
-	plugin_error(p, "request one with: jitctl request --role %s --for %s --reason \"...\"",
-		     role != NULL ? role->name : "ROLE", duration);
+	jit_request_hint(config, &request->access, decision, hint, sizeof(hint));
+	plugin_error(p, "%s", hint);
 }
 
 static void print_denial(const struct plugin *p, const jit_config *config,
@@ -317,11 +313,22 @@ static void policy_close(int exit_status, int error)
 {
 	struct plugin *p = &plugin;
 
-	(void)exit_status;
-
 	/* sudo leaves reporting a failed execve to the policy plugin. */
 	if (error != 0 && p->command != NULL)
 		plugin_error(p, "unable to run %s: %s", p->command, strerror(error));
+
+	/* sudo ends the command with a signal when timeout= runs out, and
+	 * says nothing itself: tell the user why. timeout= is rounded down, so
+	 * the signal comes up to a second before the grant's end. */
+	if (error == 0 && p->command != NULL && exit_status != -1 &&
+	    WIFSIGNALED(exit_status) &&
+	    jit_clock_now_ms() / 1000 + 1 >= p->grant_ends) {
+		char when[32];
+
+		jit_time_format(p->grant_ends, when, sizeof(when));
+		plugin_error(p, "%s was stopped because its grant ended at %s",
+			     p->command, when);
+	}
 
 	strv_free(p->command_info);
 	strv_free(p->argv_out);
@@ -369,6 +376,7 @@ static int policy_check(int argc, char *const argv[], char *env_add[],
 	 * allowed. */
 	if (!record_access(p, &request, NULL, JIT_REASON_ALLOW, NULL, &decision))
 		goto out;
+	p->grant_ends = decision.not_after;
 	*command_info_out = p->command_info;
 	*argv_out = p->argv_out;
 	*user_env_out = p->env_out;

@@ -1,5 +1,6 @@
 #include "jit/decision.h"
 #include "jit/issue.h"
+#include "jit/timeutil.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -111,16 +112,36 @@ static jit_reason reason_for_verify_error(jit_err r)
 	}
 }
 
+/* Appends " ARG..." to out, cut with "..." when it does not fit. */
+static void append_arguments(const jit_access *access, char *out, size_t len)
+{
+	size_t used = strlen(out);
+
+	for (size_t i = 0; i < access->argc && used + 1 < len; i++) {
+		snprintf(out + used, len - used, " %s", access->argv[i]);
+		used = strlen(out);
+	}
+	if (used + 1 >= len && len > 4)
+		memcpy(out + len - 4, "...", 4);
+}
+
 static void describe_access(const jit_access *access, char *out, size_t len)
 {
-	if (access->kind == JIT_ACCESS_SERVICE)
+	const char *runas = access->runas_user != NULL ? access->runas_user : "root";
+	char command[300];
+
+	if (access->kind == JIT_ACCESS_SERVICE) {
 		snprintf(out, len, "service %.64s", access->service);
-	else if (access->shell || access->command == NULL)
-		snprintf(out, len, "a shell as %.64s",
-			 access->runas_user != NULL ? access->runas_user : "root");
-	else
-		snprintf(out, len, "%.256s as %.64s", access->command,
-			 access->runas_user != NULL ? access->runas_user : "root");
+		return;
+	}
+	if (access->shell || access->command == NULL) {
+		snprintf(out, len, "a shell as %.64s", runas);
+		return;
+	}
+
+	snprintf(command, sizeof(command), "%.256s", access->command);
+	append_arguments(access, command, sizeof(command));
+	snprintf(out, len, "%s as %.64s", command, runas);
 }
 
 /* Converts seconds to milliseconds, saturating instead of overflowing:
@@ -227,7 +248,7 @@ const char *jit_grant_state_name(jit_grant_state state)
 static void explain(jit_decision *decision, const jit_access *access,
 		    const char *host, const char *verify_message)
 {
-	char what[400];
+	char what[400], when[32];
 	char id[JIT_GRANT_ID_HEX_LEN + 1] = "";
 
 	describe_access(access, what, sizeof(what));
@@ -248,12 +269,15 @@ static void explain(jit_decision *decision, const jit_access *access,
 			 "no grant of %.64s covers %s", access->user, what);
 		break;
 	case JIT_REASON_EXPIRED:
+		jit_time_format(decision->not_after, when, sizeof(when));
 		snprintf(decision->detail, sizeof(decision->detail),
-			 "grant %s has expired (or has under a second left)", id);
+			 "grant %s ended at %s (commands need at least a second left)",
+			 id, when);
 		break;
 	case JIT_REASON_NOT_YET_VALID:
+		jit_time_format(decision->not_before, when, sizeof(when));
 		snprintf(decision->detail, sizeof(decision->detail),
-			 "grant %s is not valid yet", id);
+			 "grant %s is not valid before %s", id, when);
 		break;
 	case JIT_REASON_REVOKED:
 		snprintf(decision->detail, sizeof(decision->detail),
@@ -283,6 +307,7 @@ static void record_candidate(jit_decision *decision, jit_reason reason,
 	decision->reason = reason;
 	decision->has_grant = true;
 	memcpy(decision->grant_id, id, JIT_GRANT_ID_LEN);
+	decision->not_before = grant != NULL ? grant->not_before : 0;
 	decision->not_after = grant != NULL ? grant->not_after : 0;
 	decision->role[0] = '\0';
 	if (grant != NULL)

@@ -1,6 +1,7 @@
 #include "jit/issue.h"
 
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,6 +177,18 @@ static jit_err check_commands_in_role(const jit_role *role,
 	return r;
 }
 
+static bool role_covers(const jit_role *role, const jit_access *access)
+{
+	jit_grant *scope = NULL;
+	bool covers;
+
+	if (role_scope(role, &scope, NULL) != JIT_OK)
+		return false;
+	covers = jit_grant_covers(scope, access);
+	jit_grant_free(scope);
+	return covers;
+}
+
 const jit_role *jit_config_suggest_role(const jit_config *config,
 					const jit_access *access,
 					const jit_decision *decision)
@@ -183,22 +196,77 @@ const jit_role *jit_config_suggest_role(const jit_config *config,
 	if (decision != NULL && decision->has_grant && decision->role[0] != '\0') {
 		const jit_role *role = jit_config_find_role(config, decision->role);
 
-		if (role != NULL)
+		if (role != NULL && role_covers(role, access))
 			return role;
 	}
 
-	for (size_t i = 0; i < config->role_count; i++) {
-		jit_grant *scope = NULL;
-		bool covers;
-
-		if (role_scope(&config->roles[i], &scope, NULL) != JIT_OK)
-			return NULL;
-		covers = jit_grant_covers(scope, access);
-		jit_grant_free(scope);
-		if (covers)
+	for (size_t i = 0; i < config->role_count; i++)
+		if (role_covers(&config->roles[i], access))
 			return &config->roles[i];
-	}
 	return NULL;
+}
+
+/* The duration to suggest: the role's default, else 30 minutes within
+ * the caps. */
+static int64_t suggested_duration(const jit_config *config, const jit_role *role)
+{
+	int64_t duration = 30 * 60;
+
+	if (role != NULL && role->default_duration > 0)
+		return role->default_duration;
+	if (role != NULL && role->max_duration > 0 && role->max_duration < duration)
+		duration = role->max_duration;
+	if (config->max_duration > 0 && config->max_duration < duration)
+		duration = config->max_duration;
+	return duration;
+}
+
+/* Appends the scope options a direct grant for access needs. */
+static void append_scope_options(const jit_access *access, char *out,
+				 size_t out_len)
+{
+	size_t used = strlen(out);
+
+	if (access->kind == JIT_ACCESS_SERVICE) {
+		snprintf(out + used, out_len - used, " --service %.64s",
+			 access->service);
+		return;
+	}
+	if (access->shell || access->command == NULL)
+		snprintf(out + used, out_len - used, " --command ALL");
+	else
+		snprintf(out + used, out_len - used, " --command %.256s",
+			 access->command);
+
+	used = strlen(out);
+	if (access->runas_user != NULL && strcmp(access->runas_user, "root") != 0)
+		snprintf(out + used, out_len - used, " --runas %.64s",
+			 access->runas_user);
+}
+
+void jit_request_hint(const jit_config *config, const jit_access *access,
+		      const jit_decision *decision, char *out, size_t out_len)
+{
+	const jit_role *role = jit_config_suggest_role(config, access, decision);
+	char duration[32];
+
+	if (out_len == 0)
+		return;
+	jit_duration_format(suggested_duration(config, role), duration,
+			    sizeof(duration));
+
+	/* NOTE: until requests and approvals exist, only an administrator
+	 * can issue a grant, so the hint names jitctl grant. */
+	if (role != NULL) {
+		snprintf(out, out_len,
+			 "ask an administrator for a grant: jitctl grant %.64s --role %.64s --for %s --reason \"...\"",
+			 access->user, role->name, duration);
+		return;
+	}
+	snprintf(out, out_len,
+		 "ask an administrator for a grant: jitctl grant %.64s --for %s --reason \"...\"",
+		 access->user, duration);
+	append_scope_options(access, out, out_len);
 }
 
 static jit_err check_list_in_role(const jit_strlist *asked,
@@ -293,11 +361,17 @@ static jit_err set_times(const jit_config *config, const jit_grant_spec *spec,
 	    (cap <= 0 || role->max_duration < cap))
 		cap = role->max_duration;
 
-	if (spec->duration == NULL)
-		return jit_error_set(error, JIT_ERR_INVALID, "missing duration");
-	r = jit_duration_parse(spec->duration, cap, &seconds, error);
-	if (r != JIT_OK)
-		return r;
+	if (spec->duration != NULL) {
+		r = jit_duration_parse(spec->duration, cap, &seconds, error);
+		if (r != JIT_OK)
+			return r;
+	} else if (role != NULL && role->default_duration > 0) {
+		seconds = role->default_duration;
+	} else {
+		return jit_error_set(error, JIT_ERR_INVALID,
+				     "missing duration: give one (e.g. 30m)%s",
+				     role != NULL ? " or set default_duration in the role" : "");
+	}
 
 	if (spec->start != NULL) {
 		r = jit_time_parse(spec->start, now, &start, error);
@@ -310,9 +384,8 @@ static jit_err set_times(const jit_config *config, const jit_grant_spec *spec,
 	}
 	if (seconds > INT64_MAX - start)
 		return jit_error_set(error, JIT_ERR_RANGE,
-				     "start %.64s plus %.64s is past the largest time",
-				     spec->start != NULL ? spec->start : "now",
-				     spec->duration);
+				     "start %.64s plus the duration is past the largest time",
+				     spec->start != NULL ? spec->start : "now");
 
 	grant->not_before = start;
 	grant->not_after = start + seconds;

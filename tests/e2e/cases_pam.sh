@@ -9,7 +9,7 @@ pam_account_gates_logins()
 
 	pam_account carol
 	expect_eq "gated user without a grant" PAM_PERM_DENIED "$OUT"
-	expect_match "denial reaches the conversation" "$ERR" '^conv: .*jitctl request'
+	expect_match "denial reaches the conversation" "$ERR" '^conv: .*jitctl grant'
 
 	issue carol --for 5m --service jit-test >/dev/null || return
 	pam_account carol

@@ -23,14 +23,14 @@ sudo_other_command_denied()
 	cursor=$(ev_mark)
 	run_as alice sudo -n cat /etc/shadow
 	expect_failure "sudo -n cat /etc/shadow" "$RC" "$OUT"
-	expect_match "denial names the request command" "$OUT" 'jitctl request'
+	expect_match "denial names the grant command" "$OUT" 'jitctl grant'
 	expect_no_match "shadow file not printed" "$OUT" '^root:'
 	expect_denied_event "$cursor" alice out-of-scope
 
 	cursor=$(ev_mark)
 	run_as bob sudo -n id
 	expect_failure "sudo -n id by a user without grants" "$RC" "$OUT"
-	expect_match "denial names the request command" "$OUT" 'jitctl request'
+	expect_match "denial names the grant command" "$OUT" 'jitctl grant'
 	expect_denied_event "$cursor" bob no-grant
 }
 
@@ -105,6 +105,7 @@ sudo_command_killed_at_expiry()
 	run_as alice sudo -n sleep 100
 	elapsed=$(( $(date +%s) - start ))
 	expect_failure "sudo -n sleep 100 outliving its grant" "$RC" "$OUT"
+	expect_match "the user is told why" "$OUT" 'stopped because its grant ended'
 	if [ "$elapsed" -ge 2 ] && [ "$elapsed" -le 20 ]; then
 		pass
 	else

@@ -254,12 +254,43 @@ static void suggest_role_by_scope(void **state)
 	command.command = "/usr/bin/vi";
 	assert_null(jit_config_suggest_role(config, &command, &decision));
 
-	/* The closest grant's role wins when it still exists. */
+	/* The closest grant's role is named only when it covers the access. */
 	decision.has_grant = true;
 	strcpy(decision.role, "ssh");
-	role = jit_config_suggest_role(config, &command, &decision);
+	assert_null(jit_config_suggest_role(config, &command, &decision));
+	role = jit_config_suggest_role(config, &login, &decision);
 	assert_non_null(role);
 	assert_string_equal(role->name, "ssh");
+}
+
+static void request_hint_text(void **state)
+{
+	const jit_config *config = *state;
+	jit_access command = { .kind = JIT_ACCESS_COMMAND, .user = "alice",
+			       .command = "/usr/bin/psql", .runas_user = "postgres" };
+	jit_access login = { .kind = JIT_ACCESS_SERVICE, .user = "carol",
+			     .service = "sshd" };
+	char hint[512];
+
+	jit_request_hint(config, &command, NULL, hint, sizeof(hint));
+	assert_string_equal(hint, "ask an administrator for a grant: jitctl grant alice --role db-admin --for 30m --reason \"...\"");
+
+	jit_request_hint(config, &login, NULL, hint, sizeof(hint));
+	assert_string_equal(hint, "ask an administrator for a grant: jitctl grant carol --role ssh --for 30m --reason \"...\"");
+
+	command.command = "/usr/bin/vi";
+	jit_request_hint(config, &command, NULL, hint, sizeof(hint));
+	assert_string_equal(hint, "ask an administrator for a grant: jitctl grant alice --for 30m --reason \"...\" --command /usr/bin/vi --runas postgres");
+
+	command.command = NULL;
+	command.shell = true;
+	command.runas_user = NULL;
+	jit_request_hint(config, &command, NULL, hint, sizeof(hint));
+	assert_string_equal(hint, "ask an administrator for a grant: jitctl grant alice --for 30m --reason \"...\" --command ALL");
+
+	/* A short buffer is cut, never overrun. */
+	jit_request_hint(config, &command, NULL, hint, 16);
+	assert_int_equal(strlen(hint), 15);
 }
 
 static void grant_states(void **state)
@@ -320,6 +351,7 @@ int main(void)
 		cmocka_unit_test(build_rejects_bad_input),
 		cmocka_unit_test(command_spec_syntax),
 		cmocka_unit_test(suggest_role_by_scope),
+		cmocka_unit_test(request_hint_text),
 		cmocka_unit_test(grant_states),
 		cmocka_unit_test(sudo_timeout_values),
 	};

@@ -71,6 +71,7 @@ typedef struct jit_decision {
 	bool has_grant;              /* grant_id etc. name the allowing grant,
 				      * or on a denial the closest one */
 	uint8_t grant_id[JIT_GRANT_ID_LEN];
+	int64_t not_before;
 	int64_t not_after;
 	char role[64];
 	char detail[512];            /* one sentence for people */

@@ -7,6 +7,7 @@
 #define JIT_ISSUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "jit/config.h"
@@ -23,7 +24,8 @@
 typedef struct jit_grant_spec {
 	const char *user;
 	const char *role;             /* NULL: a direct grant */
-	const char *duration;         /* "30m"; capped by role and global max */
+	const char *duration;         /* "30m"; NULL: the role's default_duration;
+				       * capped by role and global max */
 	const char *start;            /* NULL: now; never in the past */
 	const char *reason;           /* required; must match reason_pattern */
 	const char *requester;
@@ -51,11 +53,20 @@ jit_err jit_grant_add_command_spec(jit_grant *grant, const char *spec,
 jit_err jit_role_check_reason(const jit_role *role, const char *reason,
 			      jit_error *error);
 
-/* Returns the role to suggest in a denial: the closest grant's role when
- * it still exists, else the first role whose scope covers access, else NULL. */
+/* Returns the role to suggest in a denial: the closest grant's role when it
+ * still exists and covers access, else the first role whose scope covers
+ * access, else NULL. */
 const jit_role *jit_config_suggest_role(const jit_config *config,
 					const jit_access *access,
 					const jit_decision *decision);
+
+/* Writes the next step for a user denied access, one line without a
+ * trailing newline, e.g.
+ *   ask an administrator for a grant: jitctl grant alice --role db-admin --for 30m --reason "..."
+ * naming a role that covers access when one exists, else the exact
+ * --command, --runas or --service the grant needs. */
+void jit_request_hint(const jit_config *config, const jit_access *access,
+		      const jit_decision *decision, char *out, size_t out_len);
 
 typedef enum jit_grant_state {
 	JIT_STATE_ACTIVE,
