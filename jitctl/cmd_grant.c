@@ -111,7 +111,7 @@ static int parse_grant_options(jitctl *ctl, int argc, char **argv,
 	opts->user = argv[optind++];
 	if (optind < argc)
 		return ctl_usage_error(ctl, "unexpected argument '%s'", argv[optind]);
-	if (opts->duration == NULL)
+	if (opts->duration == NULL && opts->role == NULL)
 		return ctl_usage_error(ctl, "missing --for DURATION");
 	if (opts->reason == NULL)
 		return ctl_usage_error(ctl, "missing --reason TEXT");
@@ -290,6 +290,10 @@ static int issue(jitctl *ctl, const grant_options *opts)
 		r = sign_and_store(ctl, grant);
 	if (r != CTL_EXIT_OK)
 		goto out;
+
+	if (!jit_grant_matches_host(grant, ctl->config->hostname))
+		ctl_warn(ctl, "the grant's hosts do not include this host (%s), so it is not valid here",
+			 ctl->config->hostname);
 
 	/* The id goes out even when the event fails: the grant exists. */
 	jit_grant_id_format(grant->id, id);

@@ -20,11 +20,13 @@ static const ctl_command commands[] = {
 	},
 	{
 		.name = "grant",
-		.synopsis = "USER --for DURATION --reason TEXT [OPTION]...",
+		.synopsis = "USER [--for DURATION] --reason TEXT [OPTION]...",
 		.summary = "issue a grant directly and print its id",
-		.notes = "Without --role, at least one --command or --service is required.\n",
+		.notes = "Without --role, --for and at least one --command or --service are\n"
+			 "required. With --role, explicit options must stay inside the role.\n",
 		.options = "  --for DURATION     lifetime, such as 90s, 15m, 2h or 1h30m; at most the\n"
-			   "                     role's and the global max_duration\n"
+			   "                     role's and the global max_duration (default: the\n"
+			   "                     role's default_duration)\n"
 			   "  --reason TEXT      justification recorded in the grant\n"
 			   "  --role NAME        take scope defaults and a duration cap from\n"
 			   "                     [role NAME]; without it the role is \"direct\"\n"

@@ -148,14 +148,15 @@ static jit_err check_maximum(const char *text, int64_t total,
 jit_err jit_duration_parse(const char *text, int64_t max_seconds,
 			   int64_t *seconds, jit_error *error)
 {
-	int64_t total;
+	int64_t total = 0;
 	jit_err r;
 
-	r = parse_total(text, &total, error);
+	/* A bare "0" is zero in any unit: say so rather than ask for a unit. */
+	r = strcmp(text, "0") == 0 ? JIT_OK : parse_total(text, &total, error);
 	if (r != JIT_OK)
 		return r;
 
-	if (total == 0)
+	if (strcmp(text, "0") == 0 || total == 0)
 		return jit_error_set(error, JIT_ERR_RANGE,
 				     "invalid duration '%.*s': a duration must be greater than zero",
 				     QUOTE_MAX, text);

@@ -63,7 +63,7 @@ static jit_err token_payload_decode(const char *b64, size_t b64_len,
 	    b64_end != b64 + b64_len || len == 0) {
 		free(bin);
 		return jit_error_set(error, JIT_ERR_MALFORMED,
-				     "invalid token: expected unpadded base64url after \"%s\" (no '=', '+', '/' or blanks)",
+				     "invalid token: the text after \"%s\" is not unpadded base64url (it may be cut or damaged; '=', '+', '/' and blanks are not allowed)",
 				     JIT_TOKEN_PREFIX);
 	}
 
