@@ -107,14 +107,18 @@ e2e_make_dev()
 	mount --rbind /dev "$T/hostdev" || e2e_die "bind of /dev failed"
 	mount -t tmpfs -o mode=0755,nosuid tmpfs /dev || e2e_die "tmpfs on /dev failed"
 
-	for node in null zero full random urandom tty ptmx; do
+	for node in null zero full random urandom tty; do
 		[ -e "$T/hostdev/$node" ] || continue
 		touch "/dev/$node"
 		mount --bind "$T/hostdev/$node" "/dev/$node" || e2e_die "bind of /dev/$node failed"
 	done
 
+	# A devpts instance of its own, so terminals (sudo's password prompt,
+	# ssh -t) can be opened inside without touching the host's.
 	mkdir /dev/pts /dev/shm
-	mount --rbind "$T/hostdev/pts" /dev/pts || e2e_die "bind of /dev/pts failed"
+	mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts /dev/pts ||
+		e2e_die "devpts on /dev/pts failed"
+	ln -s pts/ptmx /dev/ptmx
 	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm || e2e_die "tmpfs on /dev/shm failed"
 
 	ln -s /proc/self/fd /dev/fd
