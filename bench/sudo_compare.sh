@@ -28,8 +28,8 @@ e2e_init
 jitctl grant alice --for 2h --reason "benchmark" --command /usr/bin/true >/dev/null ||
 	e2e_die "jitctl grant failed"
 
-# sudoers looks its host name up (Debian builds it with --with-fqdn); give
-# the namespace's name an address so that lookup costs what it does on a host.
+# Debian builds sudoers with --with-fqdn, so it looks its host name up. The
+# namespace's name gets an address, so the lookup costs what it does on a host.
 cp /etc/hosts "$T/hosts" && echo "127.0.1.1 $E2E_NS_HOSTNAME" >>"$T/hosts"
 mount --bind "$T/hosts" /etc/hosts || e2e_die "bind over /etc/hosts failed"
 

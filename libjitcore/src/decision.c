@@ -29,9 +29,10 @@ const char *jit_reason_name(jit_reason reason)
 	return "internal-error";
 }
 
-/* How close a denying grant came to allowing, so the denial names the most
- * useful reason: a grant that covers the request but has expired says more
- * than one for another command, which says more than a forged one. */
+/* Ranks how close a denying grant came to allowing, so the denial names
+ * the most useful reason. An expired grant that covers the request tells
+ * the user more than a grant for another command, and that in turn tells
+ * more than a forged one. */
 static int closeness(jit_reason reason)
 {
 	switch (reason) {
@@ -189,8 +190,8 @@ int64_t jit_decision_timeout(const jit_decision *decision, int64_t now_ms)
 	return remaining / 1000 > INT_MAX ? INT_MAX : remaining / 1000;
 }
 
-/* Judges one grant that verified; the order of the checks matches
- * closeness(): scope is checked before time and revocation. */
+/* Judges one grant that verified. The checks run in the order closeness()
+ * ranks them, so scope is checked before revocation and time. */
 static jit_reason judge_grant(const jit_config *config, const jit_grant *grant,
 			      bool revoked, const jit_access *access,
 			      const char *host, int64_t now_ms)
@@ -397,8 +398,8 @@ void jit_check(const jit_config *config, const jit_access *access,
 		return;
 	}
 
-	/* With no trusted key nothing can ever be allowed: say that the host
-	 * is misconfigured rather than blame each grant's key. */
+	/* With no trusted key nothing can ever be allowed, so the denial names
+	 * the host's misconfiguration rather than each grant's key. */
 	if (jit_keyring_count(keys) == 0) {
 		jit_error_set(&error, JIT_ERR_CONFIG,
 			      "no trusted keys in %.256s: install the issuer's public key there (jitctl init does on the issuing host)",
