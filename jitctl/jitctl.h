@@ -72,6 +72,7 @@ int cmd_check(jitctl *ctl, int argc, char **argv);
 int cmd_export(jitctl *ctl, int argc, char **argv);
 int cmd_import(jitctl *ctl, int argc, char **argv);
 int cmd_verify(jitctl *ctl, int argc, char **argv);
+int cmd_inventory(jitctl *ctl, int argc, char **argv);
 
 /* context.c: messages, privileges, configuration and store access. */
 void ctl_error(const jitctl *ctl, const char *format, ...)

@@ -126,6 +126,24 @@ static const ctl_command commands[] = {
 		.writes = false,
 		.run = cmd_verify,
 	},
+	{
+		.name = "inventory",
+		.synopsis = "[--json] [--sshd-config PATH] [--group NAME]...",
+		.summary = "list standing privilege on this host that grants should replace",
+		.notes = "Reads accounts, groups, sudoers (through cvtsudoers), sshd's settings\n"
+			 "(sshd -T) and authorized_keys, polkit rules, setuid and file-capability\n"
+			 "binaries outside the distribution's packages, and jit's own grants, and\n"
+			 "rates each finding high, medium, low or info. It changes nothing. Run it\n"
+			 "as root: a source it cannot read is a high finding. Exit status 0 means\n"
+			 "nothing of high severity, 1 at least one high finding.\n",
+		.options = "  --json               print a JSON object\n"
+			   "  --sshd-config PATH   sshd configuration for sshd -T (default\n"
+			   "                       /etc/ssh/sshd_config)\n"
+			   "  --group NAME         also treat group NAME as root-equivalent;\n"
+			   "                       repeatable\n",
+		.writes = false,
+		.run = cmd_inventory,
+	},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -139,7 +157,7 @@ static void print_usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 		"\n"
 		"Options:\n"

@@ -58,6 +58,11 @@ E2E_ALL_CASES=(
 	journal_events_read_back
 	journal_gone_or_slow_still_decides
 	sudo_authentication_and_cache
+	inventory_finds_planted_privilege
+	inventory_clean_host_finds_nothing
+	inventory_sudoers_syntax_error_reported
+	inventory_unreadable_sources_reported
+	inventory_without_sshd_reports_info
 )
 
 if [ $# -gt 0 ]; then
