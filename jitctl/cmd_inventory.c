@@ -204,7 +204,8 @@ int cmd_inventory(jitctl *ctl, int argc, char **argv)
 		goto out;
 	}
 
-	qsort(inv.findings, inv.count, sizeof(*inv.findings), compare_findings);
+	if (inv.count > 0)
+		qsort(inv.findings, inv.count, sizeof(*inv.findings), compare_findings);
 	if (ctl->json) {
 		r = print_json(ctl, &inv);
 		if (r != CTL_EXIT_OK)

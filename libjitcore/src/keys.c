@@ -1,4 +1,5 @@
 #include "jit/keys.h"
+#include "jit/util.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -92,7 +93,8 @@ static jit_err key_text_decode(const char *text, size_t len, const char *prefix,
 
 	b64 = text + prefix_len;
 	b64_len = len - prefix_len;
-	if (sodium_base642bin(out, 32, b64, b64_len, NULL, &bin_len, &b64_end,
+	if (!jit_is_base64url(b64, b64_len) ||
+	    sodium_base642bin(out, 32, b64, b64_len, NULL, &bin_len, &b64_end,
 			      KEY_B64_VARIANT) != 0 ||
 	    b64_end != b64 + b64_len || bin_len != 32)
 		return jit_error_set(error, JIT_ERR_MALFORMED,

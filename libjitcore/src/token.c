@@ -1,6 +1,7 @@
 /* Text forms of grants and grant ids, for copying between hosts and for
  * command lines. */
 #include "jit/grant.h"
+#include "jit/util.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -40,10 +41,10 @@ jit_err jit_token_encode(const uint8_t *blob, size_t blob_len, char **text,
 	return JIT_OK;
 }
 
-/* Decodes b64 strictly. With no characters to ignore, libsodium stops at
- * the first byte outside the URL-safe alphabet ('=', '+', '/', blanks),
- * and fails on non-zero spare bits or a dangling sextet. Requiring b64_end
- * to be the end of the input turns that early stop into a failure. */
+/* Decodes b64 strictly. The alphabet is checked first, because libsodium
+ * 1.0.18 reads bytes 0x80-0xff as '_' and one grant would then have many
+ * texts. libsodium fails on non-zero spare bits or a dangling sextet, and
+ * requiring b64_end to be the end of the input rejects an early stop. */
 static jit_err token_payload_decode(const char *b64, size_t b64_len,
 				    uint8_t **blob, size_t *blob_len,
 				    jit_error *error)
@@ -58,7 +59,8 @@ static jit_err token_payload_decode(const char *b64, size_t b64_len,
 		return jit_error_set(error, JIT_ERR_NOMEM,
 				     "out of memory decoding a token");
 
-	if (sodium_base642bin(bin, max, b64, b64_len, NULL, &len, &b64_end,
+	if (!jit_is_base64url(b64, b64_len) ||
+	    sodium_base642bin(bin, max, b64, b64_len, NULL, &len, &b64_end,
 			      TOKEN_B64_VARIANT) != 0 ||
 	    b64_end != b64 + b64_len || len == 0) {
 		free(bin);

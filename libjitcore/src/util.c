@@ -108,3 +108,15 @@ bool jit_valid_name(const char *name)
 			return false;
 	return true;
 }
+
+bool jit_is_base64url(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}

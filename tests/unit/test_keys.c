@@ -319,6 +319,8 @@ static void issuer_strict_text(void **state)
 		"jitsk1.AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHy+\n", /* '+' */
 		"jitsk1.AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHy/\n", /* '/' */
 		"jitsk1.AQIDBAUGBwgJCgsMDQ4P EBESExQVFhcYGRobHB0eHyA\n", /* blank */
+		/* libsodium 1.0.18 alone would read the 0xff byte as '_' */
+		"jitsk1.AQIDBAUGBwgJCgsMDQ4P\xff" "BESExQVFhcYGRobHB0eHyA\n",
 		"jitsk1. " SEED_B64 "\n",
 		"jitsk1." SEED_B64 " \n",
 		"jitsk1." SEED_B64 "\r\n",

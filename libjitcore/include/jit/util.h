@@ -21,6 +21,11 @@ void jit_strlist_clear(jit_strlist *list);
  * items; used for config values and --runas lists. */
 jit_err jit_strlist_split(jit_strlist *list, const char *text);
 
+/* Checks that text[0..len) uses only the base64url alphabet
+ * [A-Za-z0-9_-]. libsodium 1.0.18 decodes bytes 0x80-0xff as if they were
+ * '_', so callers check the alphabet themselves before decoding. */
+bool jit_is_base64url(const char *text, size_t len);
+
 /* Checks that name is a valid POSIX-style user or group name
  * (letters, digits, '_', '-', '.', not starting with '-', 1..32 bytes). */
 bool jit_valid_name(const char *name);
