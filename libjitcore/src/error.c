@@ -40,6 +40,12 @@ jit_err jit_error_set(jit_error *error, jit_err code, const char *format, ...)
 	va_start(ap, format);
 	vsnprintf(error->message, sizeof(error->message), format, ap);
 	va_end(ap);
+
+	/* Messages quote user input and end up on terminals and in logs, so
+	 * they stay one line without escape sequences. */
+	for (char *p = error->message; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return code;
 }
 

@@ -207,9 +207,20 @@ static void test_error_set_and_clear(void **state)
 	assert_int_equal(jit_error_set(NULL, JIT_ERR_IO, "ignored"), JIT_ERR_IO);
 }
 
+static void test_error_message_has_no_controls(void **state)
+{
+	jit_error error;
+
+	(void)state;
+	jit_error_set(&error, JIT_ERR_INVALID, "invalid duration '%s'",
+		      "1h\x1b[2J\nroot\x7f");
+	assert_string_equal(error.message, "invalid duration '1h?[2J?root?'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_message_has_no_controls),
 		cmocka_unit_test(test_split_trims_items),
 		cmocka_unit_test(test_split_drops_empty_items),
 		cmocka_unit_test(test_split_empty_text),

@@ -41,7 +41,8 @@ typedef struct jit_error {
 const char *jit_err_name(jit_err code);
 
 /* Records code and a formatted message in error (which may be NULL) and
- * returns code, so a failing path can end with "return jit_error_set(...)". */
+ * returns code, so a failing path can end with "return jit_error_set(...)".
+ * Control bytes in the message become '?'. */
 jit_err jit_error_set(jit_error *error, jit_err code, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
 
