@@ -1,147 +1,264 @@
-/* Measures jit_check latency in process: a store with GRANTS grants spread
- * over USERS users, then ROUNDS checks of one user's command, each opening
- * and closing the store and verifying that user's grants as sudo would.
+/* Measures the decision: jit_check of one user's command, which opens and
+ * closes the store, loads the trusted keys and verifies that user's grants
+ * as sudo would.
  *
- * usage: bench-decision [GRANTS [USERS [ROUNDS]]]   (defaults 10000 1000 2000)
- * Prints p50, p90, p99 and max in microseconds. Needs root (the store and
- * key files must be root-owned). */
+ * usage:
+ *   bench-decision [GRANTS [USERS [ROUNDS]]]
+ *       makes its own environment in /tmp (defaults 10000 1000 2000), then
+ *       measures warm checks in this process
+ *   bench-decision --config PATH --user NAME --rounds N
+ *       warm: loads PATH once, then N checks in this process
+ *   bench-decision --config PATH --user NAME --spawn N
+ *       fresh process per call: N times, starts this program with --once
+ *       and measures from fork to exit
+ *   bench-decision --config PATH --user NAME --once
+ *       loads PATH and checks once, as the sudo plugin does per call;
+ *       exits 0 when allowed
+ *   bench-decision --config PATH --floor N
+ *       the floor under a check: N Ed25519 verifies of one grant, and N
+ *       store opens and closes
+ *
+ * Results are lines of "NAME n=N p50_us=X p90_us=X p99_us=X max_us=X".
+ * Needs root: the store and key files must be root-owned. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "jit.h"
+#include "benchlib.h"
+#include "jit/decision.h"
+#include "jit/store.h"
+#include "jit/timeutil.h"
 
-static int64_t monotonic_ns(void)
+typedef struct options {
+	const char *config_path;
+	const char *user;
+	long rounds;
+	long spawn;
+	long floor;
+	int once;
+} options;
+
+static void check_once(const jit_config *config, const char *user,
+		       jit_decision *decision)
 {
-	struct timespec ts;
+	jit_access access = {
+		.kind = JIT_ACCESS_COMMAND,
+		.user = user,
+		.host = config->hostname,
+		.command = "/usr/bin/true",
+	};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	jit_check(config, &access, jit_clock_now_ms(), decision);
 }
 
-static int compare_i64(const void *a, const void *b)
+static void measure_warm(const jit_config *config, const char *user,
+			 long rounds)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t *samples = calloc((size_t)rounds, sizeof(*samples));
 
-	return (x > y) - (x < y);
+	if (samples == NULL)
+		bench_die("allocating samples", NULL);
+	for (long i = 0; i < rounds; i++) {
+		jit_decision decision;
+		int64_t start = bench_monotonic_ns();
+
+		check_once(config, user, &decision);
+		samples[i] = bench_monotonic_ns() - start;
+		if (!jit_decision_allowed(&decision)) {
+			fprintf(stderr, "bench-decision: unexpected denial: %s\n",
+				decision.detail);
+			exit(1);
+		}
+	}
+	bench_print_percentiles("decision_warm", samples, (size_t)rounds);
+	free(samples);
 }
 
-static void die(const char *what, const jit_error *error)
+static int run_once(const char *config_path, const char *user)
 {
-	fprintf(stderr, "bench-decision: %s: %s\n", what, error->message);
-	exit(1);
+	jit_config *config = NULL;
+	jit_decision decision;
+	jit_error error;
+
+	if (jit_config_load(config_path, &config, &error) != JIT_OK)
+		bench_die("loading the configuration", &error);
+	check_once(config, user, &decision);
+	jit_config_free(config);
+	return jit_decision_allowed(&decision) ? 0 : 1;
 }
 
-static void fill_store(const jit_config *config, const jit_issuer_key *key,
-		       long grants, long users, int64_t now)
+static void measure_spawn(const char *self, const char *config_path,
+			  const char *user, long count)
+{
+	int64_t *samples = calloc((size_t)count, sizeof(*samples));
+
+	if (samples == NULL)
+		bench_die("allocating samples", NULL);
+	for (long i = 0; i < count; i++) {
+		int64_t start = bench_monotonic_ns();
+		int status = 0;
+		pid_t pid = fork();
+
+		if (pid < 0)
+			bench_die("fork", NULL);
+		if (pid == 0) {
+			execl("/proc/self/exe", self, "--config", config_path,
+			      "--user", user, "--once", (char *)NULL);
+			_exit(127);
+		}
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "bench-decision: a --once run failed or denied (status %d)\n",
+				status);
+			exit(1);
+		}
+		samples[i] = bench_monotonic_ns() - start;
+	}
+	bench_print_percentiles("decision_fresh_process", samples, (size_t)count);
+	free(samples);
+}
+
+/* One grant of the store, for the verify floor. */
+static void load_one_grant(const jit_config *config, const char *user,
+			   jit_stored_grant **grants, size_t *count)
 {
 	jit_store *store = NULL;
 	jit_error error;
 
-	if (jit_store_open(config->store, JIT_STORE_WRITE, &store, &error) != JIT_OK)
-		die("open store", &error);
-
-	for (long i = 0; i < grants; i++) {
-		jit_grant grant = { 0 };
-		char user[32];
-		uint8_t *blob = NULL;
-		size_t len = 0;
-
-		snprintf(user, sizeof(user), "user%ld", i % users);
-		jit_grant_new_id(&grant);
-		grant.not_before = now - 60;
-		grant.not_after = now + 3600;
-		grant.issued_at = now - 60;
-		grant.user = user;
-		grant.role = "bench";
-		grant.request_id = "";
-		grant.requester = "root";
-		grant.reason = "benchmark";
-		jit_strlist_append(&grant.hosts, config->hostname);
-		jit_strlist_append(&grant.approvers, "root");
-		jit_grant_add_command(&grant, "/usr/bin/true", NULL, NULL);
-
-		if (jit_grant_sign(&grant, key, &blob, &len, &error) != JIT_OK ||
-		    jit_store_put_grant(store, grant.id, user, grant.not_after,
-					blob, len, &error) != JIT_OK)
-			die("add grant", &error);
-
-		free(blob);
-		grant.user = grant.role = grant.request_id = NULL;
-		grant.requester = grant.reason = NULL;
-		jit_strlist_clear(&grant.hosts);
-		jit_strlist_clear(&grant.approvers);
-		for (size_t c = 0; c < grant.command_count; c++) {
-			free(grant.commands[c].path);
-			jit_strlist_clear(&grant.commands[c].args);
-		}
-		free(grant.commands);
-	}
+	if (jit_store_open(config->store, JIT_STORE_READ, &store, &error) != JIT_OK ||
+	    jit_store_load_user(store, user, JIT_MAX_GRANTS_PER_USER, grants,
+				count, &error) != JIT_OK)
+		bench_die("loading a grant", &error);
 	jit_store_close(store);
+	if (*count == 0)
+		bench_die("the bench store has no grant for the user", NULL);
 }
 
-int main(int argc, char **argv)
+static void measure_floor(const jit_config *config, const char *user, long n)
 {
-	long grants = argc > 1 ? atol(argv[1]) : 10000;
-	long users = argc > 2 ? atol(argv[2]) : 1000;
-	long rounds = argc > 3 ? atol(argv[3]) : 2000;
+	int64_t *samples = calloc((size_t)n, sizeof(*samples));
+	jit_stored_grant *grants = NULL;
+	jit_keyring *keys = NULL;
+	size_t count = 0;
+	jit_error error;
+
+	if (samples == NULL)
+		bench_die("allocating samples", NULL);
+	load_one_grant(config, user, &grants, &count);
+	if (jit_keyring_load(config->trusted_keys, &keys, &error) != JIT_OK)
+		bench_die("loading the trusted keys", &error);
+
+	for (long i = 0; i < n; i++) {
+		jit_grant *grant = NULL;
+		int64_t start = bench_monotonic_ns();
+
+		if (jit_grant_verify(grants[0].blob, grants[0].blob_len, keys,
+				     &grant, &error) != JIT_OK)
+			bench_die("verifying a grant", &error);
+		samples[i] = bench_monotonic_ns() - start;
+		jit_grant_free(grant);
+	}
+	bench_print_percentiles("floor_grant_verify", samples, (size_t)n);
+
+	for (long i = 0; i < n; i++) {
+		jit_store *store = NULL;
+		int64_t start = bench_monotonic_ns();
+
+		if (jit_store_open(config->store, JIT_STORE_READ, &store,
+				   &error) != JIT_OK)
+			bench_die("opening the store", &error);
+		jit_store_close(store);
+		samples[i] = bench_monotonic_ns() - start;
+	}
+	bench_print_percentiles("floor_store_open_close", samples, (size_t)n);
+
+	jit_keyring_free(keys);
+	jit_stored_grants_free(grants, count);
+	free(samples);
+}
+
+/* The original mode: a private environment in /tmp, removed afterwards. */
+static int run_self_contained(long grants, long users, long rounds)
+{
 	char dir[] = "/tmp/jit-bench.XXXXXX";
-	char path[256], text[1024], command[300];
 	jit_issuer_key *key = NULL;
 	jit_config *config = NULL;
-	jit_error error;
-	int64_t *samples, now = jit_clock_now_ms() / 1000;
-	jit_access access = { .kind = JIT_ACCESS_COMMAND, .user = "user7",
-			      .command = "/usr/bin/true" };
+	char command[64];
 
 	if (grants < 1 || users < 1 || rounds < 1 || mkdtemp(dir) == NULL)
 		return 2;
 
-	snprintf(text, sizeof(text),
-		 "[jit]\nstore = %s/store\nissuer_key = %s/issuer.key\n"
-		 "trusted_keys = %s/trusted.d\nhostname = bench\n", dir, dir, dir);
-	if (jit_config_parse("bench.conf", text, &config, &error) != JIT_OK)
-		die("config", &error);
-
-	snprintf(path, sizeof(path), "%s/trusted.d", dir);
-	mkdir(path, 0755);
-	if (jit_issuer_key_generate(config->issuer_key, &error) != JIT_OK ||
-	    jit_issuer_key_load(config->issuer_key, &key, &error) != JIT_OK ||
-	    jit_issuer_key_write_public(key, path, &error) != JIT_OK ||
-	    jit_store_create(config->store, &error) != JIT_OK)
-		die("init", &error);
-
-	fill_store(config, key, grants, users, now);
-
-	samples = calloc((size_t)rounds, sizeof(*samples));
-	for (long i = 0; i < rounds; i++) {
-		jit_decision decision;
-		int64_t start = monotonic_ns();
-
-		jit_check(config, &access, jit_clock_now_ms(), &decision);
-		samples[i] = monotonic_ns() - start;
-		if (!jit_decision_allowed(&decision)) {
-			fprintf(stderr, "bench-decision: unexpected denial: %s\n",
-				decision.detail);
-			return 1;
-		}
-	}
-	qsort(samples, (size_t)rounds, sizeof(*samples), compare_i64);
+	bench_env_create(dir, &config, &key);
+	bench_fill(config, key, grants, users, 0, jit_clock_now_ms() / 1000);
 
 	printf("decision latency, in process, warm: %ld grants over %ld users (%ld per user), %ld checks\n",
 	       grants, users, (grants + users - 1) / users, rounds);
-	printf("  p50 %.1f us  p90 %.1f us  p99 %.1f us  max %.1f us\n",
-	       (double)samples[rounds / 2] / 1000.0,
-	       (double)samples[rounds * 9 / 10] / 1000.0,
-	       (double)samples[rounds * 99 / 100] / 1000.0,
-	       (double)samples[rounds - 1] / 1000.0);
+	measure_warm(config, "user7", rounds);
 
-	free(samples);
 	jit_issuer_key_free(key);
 	jit_config_free(config);
 	snprintf(command, sizeof(command), "rm -rf -- '%s'", dir);
 	return system(command) == 0 ? 0 : 1;
+}
+
+static int parse_options(int argc, char **argv, options *opts)
+{
+	static const struct option long_options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "spawn", required_argument, NULL, 's' },
+		{ "floor", required_argument, NULL, 'f' },
+		{ "once", no_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': opts->config_path = optarg; break;
+		case 'u': opts->user = optarg; break;
+		case 'r': opts->rounds = atol(optarg); break;
+		case 's': opts->spawn = atol(optarg); break;
+		case 'f': opts->floor = atol(optarg); break;
+		case 'o': opts->once = 1; break;
+		default: return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	options opts = { .user = "user0" };
+	jit_config *config = NULL;
+	jit_error error;
+
+	if (argc < 2 || strncmp(argv[1], "--", 2) != 0)
+		return run_self_contained(argc > 1 ? atol(argv[1]) : 10000,
+					  argc > 2 ? atol(argv[2]) : 1000,
+					  argc > 3 ? atol(argv[3]) : 2000);
+
+	if (parse_options(argc, argv, &opts) != 0 || opts.config_path == NULL) {
+		fprintf(stderr, "usage: bench-decision --config PATH [--user NAME] --rounds N | --spawn N | --once | --floor N\n");
+		return 2;
+	}
+	if (opts.once)
+		return run_once(opts.config_path, opts.user);
+	if (opts.spawn > 0) {
+		measure_spawn(argv[0], opts.config_path, opts.user, opts.spawn);
+		return 0;
+	}
+
+	if (jit_config_load(opts.config_path, &config, &error) != JIT_OK)
+		bench_die("loading the configuration", &error);
+	if (opts.rounds > 0)
+		measure_warm(config, opts.user, opts.rounds);
+	if (opts.floor > 0)
+		measure_floor(config, opts.user, opts.floor);
+	jit_config_free(config);
+	return 0;
 }
