@@ -150,8 +150,8 @@ static json_object *access_json(json_builder *b, const jit_access *access)
 }
 
 /* Returns the decision as a JSON object, or NULL when out of memory. */
-static json_object *decision_json(const jit_access *access,
-				  const jit_decision *decision)
+json_object *check_decision_json(const jit_access *access,
+				 const jit_decision *decision)
 {
 	json_builder b = { .failed = false };
 	json_object *object = json_object_new_object();
@@ -239,7 +239,7 @@ static int check(const jitctl *ctl, const check_options *opts, int argc,
 
 	r = CTL_EXIT_OK;
 	if (ctl->json)
-		r = output_json(ctl, decision_json(&access, &decision));
+		r = output_json(ctl, check_decision_json(&access, &decision));
 	else
 		print_decision(&decision);
 	free(path);
@@ -250,6 +250,70 @@ static int check(const jitctl *ctl, const check_options *opts, int argc,
 	if (r != CTL_EXIT_OK)
 		return r;
 	return jit_decision_allowed(&decision) ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+}
+
+/* Prints a decision the broker returned, as print_decision does. */
+static void print_response(json_object *check)
+{
+	const char *decision = ctl_response_string(check, "decision");
+	const char *detail = ctl_response_string(check, "detail");
+
+	if (strcmp(decision, "allow") == 0)
+		printf("allow (grant %s, role %s, expires %s)\n",
+		       ctl_response_string(check, "grant_id"),
+		       ctl_response_string(check, "role"),
+		       ctl_response_string(check, "expires"));
+	else if (detail[0] != '\0')
+		printf("deny: %s: %s\n", ctl_response_string(check, "reason"), detail);
+	else
+		printf("deny: %s\n", ctl_response_string(check, "reason"));
+}
+
+/* Without root the store is out of reach, so the broker decides; it
+ * decides only for the caller's own account. */
+static int check_through_broker(jitctl *ctl, const check_options *opts,
+				int argc, char **argv)
+{
+	jit_broker_message message = {
+		.op = JIT_BROKER_CHECK,
+		.service = (char *)opts->service,
+		.runas_user = (char *)opts->runas,
+		.group = (char *)opts->group,
+		.shell = opts->shell,
+	};
+	broker_reply reply = { 0 };
+	json_object *check = NULL;
+	char *self = NULL;
+	int r;
+
+	r = ctl_invoking_user(ctl, &self);
+	if (r == CTL_EXIT_OK && strcmp(self, opts->user) != 0) {
+		ctl_error(ctl, "only root checks the access of other users; check your own with jitctl check %s ...",
+			  self);
+		r = CTL_EXIT_FAIL;
+	}
+	for (int i = opts->command_index; r == CTL_EXIT_OK && i >= 0 && i < argc; i++)
+		if (jit_strlist_append(&message.command, argv[i]) != JIT_OK) {
+			ctl_error(ctl, "out of memory");
+			r = CTL_EXIT_FAIL;
+		}
+	if (r == CTL_EXIT_OK)
+		r = ctl_broker_call(ctl, &message, &reply);
+	if (r == CTL_EXIT_OK) {
+		check = ctl_response_get(reply.response, "check");
+		if (ctl->json)
+			r = output_json(ctl, json_object_get(check));
+		else
+			print_response(check);
+		if (r == CTL_EXIT_OK &&
+		    strcmp(ctl_response_string(check, "decision"), "allow") != 0)
+			r = CTL_EXIT_FAIL;
+	}
+
+	ctl_broker_finish(ctl, &reply);
+	jit_strlist_clear(&message.command);
+	free(self);
+	return r;
 }
 
 int cmd_check(jitctl *ctl, int argc, char **argv)
@@ -264,5 +328,7 @@ int cmd_check(jitctl *ctl, int argc, char **argv)
 	r = ctl_prepare(ctl);
 	if (r != CTL_EXIT_OK)
 		return r;
+	if (geteuid() != 0)
+		return check_through_broker(ctl, &opts, argc, argv);
 	return check(ctl, &opts, argc, argv);
 }

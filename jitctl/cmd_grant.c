@@ -1,7 +1,9 @@
-/* jitctl grant: issue a grant directly, as root. */
+/* jitctl grant: issue a grant directly, as root or as an approver of the
+ * role through the broker. */
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jitctl.h"
 
@@ -305,6 +307,33 @@ out:
 	return r;
 }
 
+/* Without root, an approver of the role asks the broker to issue the
+ * grant; the broker applies the same rules and records the approver. */
+static int issue_through_broker(const jitctl *ctl, const grant_options *opts)
+{
+	jit_broker_message message = {
+		.op = JIT_BROKER_GRANT,
+		.user = (char *)opts->user,
+		.role = (char *)opts->role,
+		.duration = (char *)opts->duration,
+		.reason = (char *)opts->reason,
+		.start = (char *)opts->start,
+		.runas = opts->runas,
+		.commands = opts->commands,
+		.services = opts->services,
+		.hosts = opts->hosts,
+	};
+	broker_reply reply;
+	int r;
+
+	r = ctl_broker_call(ctl, &message, &reply);
+	if (r == CTL_EXIT_OK)
+		printf("%s\n", ctl_response_string(ctl_response_get(reply.response, "grant"),
+						 "id"));
+	ctl_broker_finish(ctl, &reply);
+	return r;
+}
+
 int cmd_grant(jitctl *ctl, int argc, char **argv)
 {
 	grant_options opts = { 0 };
@@ -315,7 +344,9 @@ int cmd_grant(jitctl *ctl, int argc, char **argv)
 		goto out;
 
 	r = ctl_prepare(ctl);
-	if (r == CTL_EXIT_OK)
+	if (r == CTL_EXIT_OK && geteuid() != 0)
+		r = issue_through_broker(ctl, &opts);
+	else if (r == CTL_EXIT_OK)
 		r = issue(ctl, &opts);
 out:
 	grant_options_clear(&opts);

@@ -1,6 +1,8 @@
-/* jitctl list and show: what the store holds, read-only. */
+/* jitctl list and show: what the store holds, read-only. Without root,
+ * list asks the broker for the caller's own grants. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jitctl.h"
 
@@ -41,6 +43,41 @@ static int load_stored(const jitctl *ctl, jit_stored_grant **stored,
 	return r;
 }
 
+/* Reads the review of each break-glass grant among views; one without a
+ * review is marked unreviewed, so every listing shows it until someone
+ * reviews it. */
+static int load_reviews(const jitctl *ctl, grant_view *views, size_t count)
+{
+	jit_store *store = NULL;
+	bool any = false;
+	jit_error error;
+	int r;
+
+	for (size_t i = 0; i < count; i++)
+		any = any || (views[i].grant != NULL && views[i].grant->break_glass);
+	if (!any)
+		return CTL_EXIT_OK;
+
+	r = ctl_store_open(ctl, JIT_STORE_READ, &store);
+	for (size_t i = 0; r == CTL_EXIT_OK && i < count; i++) {
+		uint8_t id[JIT_GRANT_ID_LEN];
+		jit_err e;
+
+		if (views[i].grant == NULL || !views[i].grant->break_glass ||
+		    jit_grant_id_parse(views[i].id, id, NULL) != JIT_OK)
+			continue;
+		jit_error_clear(&error);
+		e = jit_store_get_review(store, id, &views[i].review, &error);
+		views[i].review_known = e == JIT_OK || e == JIT_ERR_NOT_FOUND;
+		if (e == JIT_ERR_NOT_FOUND)
+			views[i].unreviewed = true;
+		else if (e != JIT_OK)
+			r = ctl_lib_error(ctl, &error);
+	}
+	jit_store_close(store);
+	return r;
+}
+
 /* Loads every stored grant as a view: verified where possible, with its
  * state now. */
 static int load_views(const jitctl *ctl, grant_views *views)
@@ -73,6 +110,7 @@ static int load_views(const jitctl *ctl, grant_views *views)
 		}
 		views->count++;
 	}
+	r = load_reviews(ctl, views->items, views->count);
 out:
 	jit_keyring_free(keys);
 	jit_stored_grants_free(stored, count);
@@ -149,6 +187,87 @@ static int print_views(const jitctl *ctl, const grant_views *views,
 	return output_grant_table(ctl, views->items, views->count, ctl->now_ms);
 }
 
+/* Turns one grant of the broker's response into a view, verified here
+ * against the trusted keys as root's listing verifies the store's. */
+static jit_err view_from_response(const jitctl *ctl, json_object *item,
+				const jit_keyring *keys, grant_view *view)
+{
+	const char *token = ctl_response_string(item, "token");
+	json_object *revoked = ctl_response_get(item, "revoked");
+	json_object *reviewed = ctl_response_get(item, "reviewed");
+	uint8_t *blob = NULL;
+	size_t blob_len = 0;
+	jit_err r;
+
+	memset(view, 0, sizeof(*view));
+	r = jit_token_decode(token, &blob, &blob_len, NULL);
+	if (r == JIT_ERR_NOMEM)
+		return r;
+	r = grant_view_load(view, NULL, blob != NULL ? blob : (const uint8_t *)"",
+			    blob_len, json_object_get_boolean(revoked), keys,
+			    ctl->config, ctl->now_ms);
+	if (r == JIT_OK && view->grant != NULL && view->grant->break_glass) {
+		view->review_known = true;
+		view->unreviewed = !json_object_get_boolean(reviewed);
+	}
+	free(blob);
+	return r;
+}
+
+/* Without root, the broker sends the caller's own grants as tokens. */
+static int load_views_from_broker(const jitctl *ctl, bool all,
+				  grant_views *views)
+{
+	jit_broker_message message = { .op = JIT_BROKER_LIST, .all = all };
+	jit_keyring *keys = NULL;
+	json_object *grants;
+	broker_reply reply;
+	size_t count;
+	int r;
+
+	r = ctl_broker_call(ctl, &message, &reply);
+	if (r == CTL_EXIT_OK)
+		r = ctl_keyring_load(ctl, &keys);
+	if (r != CTL_EXIT_OK)
+		goto out;
+
+	grants = ctl_response_get(reply.response, "grants");
+	count = grants != NULL ? json_object_array_length(grants) : 0;
+	views->items = calloc(count > 0 ? count : 1, sizeof(*views->items));
+	for (size_t i = 0; views->items != NULL && i < count; i++) {
+		if (view_from_response(ctl, json_object_array_get_idx(grants, i),
+				     keys, &views->items[i]) != JIT_OK)
+			break;
+		views->count++;
+	}
+	if (views->items == NULL || views->count < count) {
+		ctl_error(ctl, "out of memory");
+		r = CTL_EXIT_FAIL;
+	}
+out:
+	jit_keyring_free(keys);
+	ctl_broker_finish(ctl, &reply);
+	return r;
+}
+
+/* A user other than root sees only their own grants. */
+static int load_own_views(const jitctl *ctl, const char *user, bool all,
+			  grant_views *views)
+{
+	char *self = NULL;
+	int r;
+
+	r = ctl_invoking_user(ctl, &self);
+	if (r == CTL_EXIT_OK && user != NULL && strcmp(user, self) != 0) {
+		ctl_error(ctl, "only root lists the grants of other users; leave out --user to list your own");
+		r = CTL_EXIT_FAIL;
+	}
+	if (r == CTL_EXIT_OK)
+		r = load_views_from_broker(ctl, all, views);
+	free(self);
+	return r;
+}
+
 int cmd_list(jitctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -183,7 +302,10 @@ int cmd_list(jitctl *ctl, int argc, char **argv)
 	if (r != CTL_EXIT_OK)
 		return r;
 
-	r = load_views(ctl, &views);
+	if (geteuid() != 0)
+		r = load_own_views(ctl, user, all, &views);
+	else
+		r = load_views(ctl, &views);
 	if (r == CTL_EXIT_OK) {
 		filter_views(&views, user, all);
 		qsort(views.items, views.count, sizeof(*views.items), compare_views);
@@ -252,6 +374,9 @@ static int show_grant(const jitctl *ctl, const char *id_text)
 		r = CTL_EXIT_FAIL;
 		goto out;
 	}
+	r = load_reviews(ctl, &view, 1);
+	if (r != CTL_EXIT_OK)
+		goto out;
 
 	if (ctl->json)
 		r = output_json(ctl, output_grant_json(&view,

@@ -1,4 +1,5 @@
-/* jitctl revoke and reap: ending grants, as root. */
+/* jitctl revoke and reap: ending grants and the sessions they allowed, as
+ * root. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,9 +123,10 @@ static int revoke(const jitctl *ctl, const char *id_text, const char *reason)
 {
 	uint8_t id[JIT_GRANT_ID_LEN];
 	jit_revocation revocation = { 0 };
+	session_sweep_options sweep = { .print = true, .hold_hangup = true };
 	jit_grant *grant = NULL;
 	char *actor = NULL;
-	int r;
+	int r, ended;
 
 	if (reason[0] == '\0') {
 		ctl_error(ctl, "--reason is empty; say why the grant is revoked");
@@ -142,14 +144,23 @@ static int revoke(const jitctl *ctl, const char *id_text, const char *reason)
 	revocation.reason = (char *)reason;
 
 	r = record_revocation(ctl, id, id_text, &revocation, &grant);
-	if (r == CTL_EXIT_OK) {
-		printf("revoked grant %s", id_text);
-		if (grant != NULL)
-			printf(" (user %s, role %s)", grant->user, grant->role);
-		putchar('\n');
-		r = emit_revoked(ctl, id_text, grant, &revocation);
-	}
+	if (r != CTL_EXIT_OK)
+		goto out;
 
+	printf("revoked grant %s", id_text);
+	if (grant != NULL)
+		printf(" (user %s, role %s)", grant->user, grant->role);
+	putchar('\n');
+	r = emit_revoked(ctl, id_text, grant, &revocation);
+
+	/* The revocation is stored, so the grant's sessions end now,
+	 * whatever happened to its event. */
+	sweep.grant_id = id;
+	sweep.now_ms = jit_clock_now_ms();
+	ended = ctl_sweep_sessions(ctl, &sweep);
+	if (r == CTL_EXIT_OK)
+		r = ended;
+out:
 	jit_grant_free(grant);
 	free(actor);
 	return r;
@@ -231,30 +242,30 @@ static int parse_batch(const jitctl *ctl, const char *text, size_t *batch)
 	return CTL_EXIT_OK;
 }
 
-static int reap(const jitctl *ctl, size_t batch)
+int ctl_reap_grants(const jitctl *ctl, size_t batch, int64_t now_ms,
+		    size_t *removed, bool *reaped)
 {
 	reap_context context = { 0 };
 	jit_store *store = NULL;
 	char *actor = NULL;
-	size_t removed = 0;
 	jit_error error;
 	int r;
 
+	*removed = 0;
+	*reaped = false;
 	r = ctl_invoking_user(ctl, &actor);
 	if (r == CTL_EXIT_OK)
 		r = ctl_store_open(ctl, JIT_STORE_WRITE, &store);
 	if (r != CTL_EXIT_OK)
 		goto out;
 
+	*reaped = true;
 	context.actor = actor;
 	jit_error_clear(&context.last_error);
 	jit_error_clear(&error);
-	if (jit_store_reap(store, ctl->now_ms / 1000, batch, on_removed, &context,
-			   &removed, &error) != JIT_OK)
+	if (jit_store_reap(store, now_ms / 1000, batch, on_removed, &context,
+			   removed, &error) != JIT_OK)
 		r = ctl_lib_error(ctl, &error);
-
-	/* Batches that committed before a failure stay removed: report them. */
-	printf("removed %zu expired grant%s\n", removed, removed == 1 ? "" : "s");
 
 	if (context.failed_events > 0) {
 		ctl_error(ctl, "%zu grant-removed events were not recorded (%s); check journald or syslog",
@@ -265,6 +276,30 @@ out:
 	jit_store_close(store);
 	free(actor);
 	return r;
+}
+
+/* Ends the sessions of grants that are over first, while their grants are
+ * still stored to say why, then removes the expired grants. */
+static int reap(const jitctl *ctl, size_t batch)
+{
+	session_sweep_options sweep = {
+		.now_ms = ctl->now_ms,
+		.warn_seconds = JIT_SESSION_WARN_SECONDS,
+		.print = true,
+		.hold_hangup = true,
+	};
+	size_t removed = 0;
+	bool reaped;
+	int r, ended;
+
+	ended = ctl_sweep_sessions(ctl, &sweep);
+	r = ctl_reap_grants(ctl, batch, ctl->now_ms, &removed, &reaped);
+
+	/* Batches that committed before a failure stay removed: report them. */
+	if (reaped)
+		printf("removed %zu expired grant%s\n", removed,
+		       removed == 1 ? "" : "s");
+	return r != CTL_EXIT_OK ? r : ended;
 }
 
 int cmd_reap(jitctl *ctl, int argc, char **argv)

@@ -73,6 +73,15 @@ int cmd_export(jitctl *ctl, int argc, char **argv);
 int cmd_import(jitctl *ctl, int argc, char **argv);
 int cmd_verify(jitctl *ctl, int argc, char **argv);
 int cmd_inventory(jitctl *ctl, int argc, char **argv);
+int cmd_watch(jitctl *ctl, int argc, char **argv);
+int cmd_request(jitctl *ctl, int argc, char **argv);
+int cmd_requests(jitctl *ctl, int argc, char **argv);
+int cmd_approve(jitctl *ctl, int argc, char **argv);
+int cmd_deny(jitctl *ctl, int argc, char **argv);
+int cmd_cancel(jitctl *ctl, int argc, char **argv);
+int cmd_break_glass(jitctl *ctl, int argc, char **argv);
+int cmd_review(jitctl *ctl, int argc, char **argv);
+int cmd_broker(jitctl *ctl, int argc, char **argv);
 
 /* context.c: messages, privileges, configuration and store access. */
 void ctl_error(const jitctl *ctl, const char *format, ...)
@@ -92,6 +101,21 @@ int ctl_store_open(const jitctl *ctl, jit_store_mode mode, jit_store **store);
 int ctl_keyring_load(const jitctl *ctl, jit_keyring **keys);
 int ctl_read_token(const jitctl *ctl, const char *file, char **text);
 
+/* sessions.c and cmd_revoke.c: ending sessions and removing grants, shared
+ * by revoke, reap and watch. */
+typedef struct session_sweep_options {
+	const uint8_t *grant_id;   /* only this grant's sessions, or NULL */
+	int64_t now_ms;
+	int64_t warn_seconds;      /* 0: warn no session */
+	bool print;                /* one line on stdout per ended session */
+	bool hold_hangup;          /* ignore SIGHUP while sweeping */
+	int64_t next_due_ms;       /* set: when a session next needs a look */
+} session_sweep_options;
+
+int ctl_sweep_sessions(const jitctl *ctl, session_sweep_options *options);
+int ctl_reap_grants(const jitctl *ctl, size_t batch, int64_t now_ms,
+		    size_t *removed, bool *reaped);
+
 /* view.c: a stored grant or token, verified or parsed for display, and its
  * state at one instant. */
 typedef enum grant_state {
@@ -110,6 +134,10 @@ typedef struct grant_view {
 	jit_error verify_error;  /* why verification failed, when !verified */
 	bool revoked;
 	grant_state state;
+	/* Break-glass review, filled in by the listings that read it: */
+	bool review_known;       /* whether the store was asked */
+	bool unreviewed;         /* break-glass and no review recorded */
+	jit_review review;       /* the recorded review; reviewer NULL if none */
 } grant_view;
 
 const char *grant_state_name(grant_state state);
@@ -148,5 +176,69 @@ void json_put(json_builder *b, json_object *object, const char *key,
 	      json_object *value);
 void json_put_null(json_builder *b, json_object *object, const char *key);
 void json_append(json_builder *b, json_object *array, json_object *value);
+
+/* The request workflow, in broker_*.c, notify.c and cmd_request.c. */
+
+/* Events of one operation waiting for the notify command, as JSON texts. */
+typedef struct broker_events {
+	jit_strlist texts;
+	size_t dropped;          /* events over the per-operation limit */
+} broker_events;
+
+/* What ctl_broker_call hands back: the response (with "ok": true) and, when
+ * this process ran the operation, its events for the notify command. */
+typedef struct broker_reply {
+	json_object *response;
+	broker_events events;
+} broker_reply;
+
+/* One operation in progress inside broker_response. */
+typedef struct broker_call {
+	const jitctl *ctl;
+	const jit_identity *caller;
+	const jit_broker_message *message;
+	broker_events *events;
+	int64_t now;              /* seconds */
+	json_object *response;
+	json_builder json;
+	jit_error error;
+} broker_call;
+
+/* broker_ops.c: parses a message, runs it for caller and returns the
+ * response object, an error response included; NULL only when out of memory. */
+json_object *broker_response(const jitctl *ctl, const jit_identity *caller,
+			   const char *text, size_t len, broker_events *events);
+json_object *broker_error_response(jit_err code, const char *message);
+void broker_emit(broker_call *call, const jit_event *ev);
+json_object *broker_time_json(int64_t t);
+json_object *broker_request_json(json_builder *b, const jit_config *config,
+				 const jit_request *request);
+
+/* broker_grants.c */
+jit_err broker_grant_operation(broker_call *call);
+json_object *broker_grant_json(json_builder *b, const jit_grant *grant);
+void broker_emit_issued(broker_call *call, const jit_grant *grant,
+			const char *id);
+
+/* notify.c */
+void notify_record(broker_events *events, const jit_config *config,
+		   const jit_event *ev);
+void notify_run(const jit_config *config, const broker_events *events,
+		bool detach);
+void broker_events_clear(broker_events *events);
+
+/* broker_client.c: sends message to the broker, or runs it here for root.
+ * An error response is printed and gives CTL_EXIT_FAIL. ctl_broker_finish
+ * runs the notify command (detached) and frees the reply; call it after
+ * printing, whatever ctl_broker_call returned. */
+int ctl_broker_call(const jitctl *ctl, const jit_broker_message *message,
+		    broker_reply *reply);
+void ctl_broker_finish(const jitctl *ctl, broker_reply *reply);
+json_object *ctl_response_get(json_object *response, const char *key);
+const char *ctl_response_string(json_object *object, const char *key);
+
+/* cmd_check.c: a decision as JSON, as jitctl check --json prints it. */
+json_object *check_decision_json(const jit_access *access,
+				 const jit_decision *decision);
 
 #endif

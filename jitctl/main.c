@@ -23,7 +23,9 @@ static const ctl_command commands[] = {
 		.synopsis = "USER [--for DURATION] --reason TEXT [OPTION]...",
 		.summary = "issue a grant directly and print its id",
 		.notes = "Without --role, --for and at least one --command or --service are\n"
-			 "required. With --role, explicit options must stay inside the role.\n",
+			 "required. With --role, explicit options must stay inside the role.\n"
+			 "Root issues any grant; an approver of a role, run without root, issues\n"
+			 "grants of that role to others through the broker.\n",
 		.options = "  --for DURATION     lifetime, such as 90s, 15m, 2h or 1h30m; at most the\n"
 			   "                     role's and the global max_duration (default: the\n"
 			   "                     role's default_duration)\n"
@@ -39,8 +41,92 @@ static const ctl_command commands[] = {
 			   "  --host PATTERN     host name or fnmatch pattern; repeatable (default:\n"
 			   "                     the role's hosts, else this host)\n"
 			   "  --start TIME       start later: ISO 8601 time or +DURATION (default: now)\n",
-		.writes = true,
+		.writes = false,
 		.run = cmd_grant,
+	},
+	{
+		.name = "request",
+		.synopsis = "--role NAME [--for DURATION] --reason TEXT [--start TIME] [--json]",
+		.summary = "ask for a role's grant and print the request id",
+		.notes = "The request waits until enough approvers of the role approve it (then\n"
+			 "the grant is issued), one denies it, you cancel it, or the role's\n"
+			 "request_ttl passes. The grant's time starts when it is issued.\n",
+		.options = "  --role NAME      the role asked for; you must be among its requesters\n"
+			   "  --for DURATION   lifetime, such as 30m or 2h (default: the role's\n"
+			   "                   default_duration); at most its max_duration\n"
+			   "  --reason TEXT    why, such as a ticket; it must match the role's\n"
+			   "                   reason_pattern\n"
+			   "  --start TIME     start no earlier than TIME: ISO 8601 or +DURATION\n"
+			   "  --json           print the request as a JSON object\n",
+		.writes = false,
+		.run = cmd_request,
+	},
+	{
+		.name = "requests",
+		.synopsis = "[--all] [--json]",
+		.summary = "list pending requests you made or may decide",
+		.notes = "",
+		.options = "  --all    also approved, denied, cancelled and expired requests (kept\n"
+			   "           for 30 days)\n"
+			   "  --json   print a JSON array\n",
+		.writes = false,
+		.run = cmd_requests,
+	},
+	{
+		.name = "approve",
+		.synopsis = "REQUEST_ID [--reason TEXT] [--json]",
+		.summary = "approve a request; the last approval needed issues the grant",
+		.notes = "Approvers of the request's role may approve, never the requester,\n"
+			 "and each approver counts once.\n",
+		.options = "  --reason TEXT   a note kept with the approval\n"
+			   "  --json          print the request as a JSON object\n",
+		.writes = false,
+		.run = cmd_approve,
+	},
+	{
+		.name = "deny",
+		.synopsis = "REQUEST_ID --reason TEXT [--json]",
+		.summary = "deny a pending request",
+		.notes = "",
+		.options = "  --reason TEXT   why, shown to the requester\n"
+			   "  --json          print the request as a JSON object\n",
+		.writes = false,
+		.run = cmd_deny,
+	},
+	{
+		.name = "cancel",
+		.synopsis = "REQUEST_ID [--reason TEXT] [--json]",
+		.summary = "cancel your own pending request",
+		.notes = "",
+		.options = "  --reason TEXT   a note kept with the request\n"
+			   "  --json          print the request as a JSON object\n",
+		.writes = false,
+		.run = cmd_cancel,
+	},
+	{
+		.name = "break-glass",
+		.synopsis = "--for DURATION --reason TEXT [--role NAME] [--json]",
+		.summary = "get an emergency grant at once, without approval",
+		.notes = "For members of break_glass_group only. Without --role the grant allows\n"
+			 "every command as root on this host. It is flagged as break-glass,\n"
+			 "raises an alert in the journal, and shows as unreviewed until someone\n"
+			 "runs jitctl review.\n",
+		.options = "  --for DURATION   lifetime, at most break_glass_max_duration (default 1h)\n"
+			   "  --reason TEXT    why, required\n"
+			   "  --role NAME      limit the grant to a role's scope\n"
+			   "  --json           print the grant as a JSON object\n",
+		.writes = false,
+		.run = cmd_break_glass,
+	},
+	{
+		.name = "review",
+		.synopsis = "GRANT_ID --note TEXT [--json]",
+		.summary = "record the review of a break-glass grant",
+		.notes = "Root and approvers of any role may review, never the grant's user.\n",
+		.options = "  --note TEXT   what the review found\n"
+			   "  --json        print the review as a JSON object\n",
+		.writes = false,
+		.run = cmd_review,
 	},
 	{
 		.name = "list",
@@ -66,8 +152,10 @@ static const ctl_command commands[] = {
 	{
 		.name = "revoke",
 		.synopsis = "ID --reason TEXT",
-		.summary = "revoke a grant now",
-		.notes = "",
+		.summary = "revoke a grant now and end its sessions",
+		.notes = "Records the revocation, then ends every session the grant opened\n"
+			 "through pam_jit: logind is asked first when it runs, then the\n"
+			 "session's processes get SIGHUP and, 1 second later, SIGKILL.\n",
 		.options = "  --reason TEXT   why the grant is revoked, recorded with the revocation\n",
 		.writes = true,
 		.run = cmd_revoke,
@@ -75,11 +163,26 @@ static const ctl_command commands[] = {
 	{
 		.name = "reap",
 		.synopsis = "[--batch N]",
-		.summary = "remove expired grants from the store",
-		.notes = "",
+		.summary = "end sessions of expired grants, remove expired grants",
+		.notes = "First ends every recorded session whose grant has expired or was\n"
+			 "revoked, then removes expired grants. jit-reap.timer runs it.\n",
 		.options = "  --batch N   grants removed per store transaction (default 1000)\n",
 		.writes = true,
 		.run = cmd_reap,
+	},
+	{
+		.name = "watch",
+		.synopsis = "[--reap-interval DURATION]",
+		.summary = "end sessions when their grant expires; run as a service",
+		.notes = "Runs until SIGTERM. At least once a second, and at the exact end of\n"
+			 "each grant that has a recorded session, it ends the sessions whose grant\n"
+			 "has expired or was revoked and warns, once, the sessions whose grant\n"
+			 "ends within 5 minutes. It also removes expired grants as jitctl reap\n"
+			 "does. jit-watch.service runs it.\n",
+		.options = "  --reap-interval DURATION   how often to remove expired grants, such\n"
+			   "                             as 30s or 5m; 0 never (default 1m)\n",
+		.writes = true,
+		.run = cmd_watch,
 	},
 	{
 		.name = "check",
@@ -144,6 +247,18 @@ static const ctl_command commands[] = {
 		.writes = false,
 		.run = cmd_inventory,
 	},
+	{
+		.name = "broker",
+		.synopsis = "",
+		.summary = "serve one request workflow connection; run by jit-broker@.service",
+		.notes = "Reads one message from standard input, which must be a Unix socket\n"
+			 "connection, takes the caller from the socket's peer credentials,\n"
+			 "answers on standard output and exits. jit-broker.socket starts one\n"
+			 "broker per connection. The protocol is in docs/broker-protocol.md.\n",
+		.options = "",
+		.writes = true,
+		.run = cmd_broker,
+	},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -157,7 +272,7 @@ static void print_usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 		"\n"
 		"Options:\n"

@@ -227,6 +227,10 @@ int output_grant_table(const jitctl *ctl, const grant_view *views,
 		if (views[i].state == GRANT_INVALID)
 			printf("%s: invalid: %s\n", views[i].id,
 			       views[i].verify_error.message);
+	for (size_t i = 0; i < count; i++)
+		if (views[i].unreviewed)
+			printf("%s: break-glass, unreviewed: jitctl review %s --note TEXT\n",
+			       views[i].id, views[i].id);
 
 	free(rows);
 	return CTL_EXIT_OK;
@@ -274,6 +278,28 @@ static void print_scope_fields(const jit_grant *grant)
 	print_list_field("services", &grant->services);
 }
 
+/* Break-glass grants say whether someone has reviewed them. */
+static void print_break_glass(const grant_view *view)
+{
+	const jit_review *review = &view->review;
+	char at[32], text[JIT_REQUEST_TEXT_MAX + 128];
+
+	if (!view->grant->break_glass) {
+		print_field("break-glass", "no");
+		return;
+	}
+	if (review->reviewer == NULL) {
+		print_field("break-glass", view->unreviewed ? "yes, unreviewed" : "yes");
+		return;
+	}
+
+	output_time(review->reviewed_at, at, sizeof(at));
+	print_field("break-glass", "yes, reviewed");
+	snprintf(text, sizeof(text), "%s at %s: %s", review->reviewer, at,
+		 review->note);
+	print_field("reviewed by", text);
+}
+
 static void print_grant_body(const grant_view *view, int64_t now_ms)
 {
 	const jit_grant *grant = view->grant;
@@ -293,7 +319,7 @@ static void print_grant_body(const grant_view *view, int64_t now_ms)
 	print_list_field("approvers", &grant->approvers);
 	print_field("request id", grant->request_id);
 	print_field("reason", grant->reason);
-	print_field("break-glass", grant->break_glass ? "yes" : "no");
+	print_break_glass(view);
 	jit_key_id_format(grant->key_id, key_id);
 	print_field("issuer key", key_id);
 }
@@ -438,6 +464,18 @@ static json_object *json_revocation(json_builder *b,
 	return object;
 }
 
+static json_object *json_review(json_builder *b, const jit_review *review)
+{
+	json_object *object = json_object_new_object();
+
+	if (object == NULL)
+		return NULL;
+	json_put(b, object, "reviewed_at", json_time(review->reviewed_at));
+	json_put(b, object, "reviewer", json_object_new_string(review->reviewer));
+	json_put(b, object, "note", json_object_new_string(review->note));
+	return object;
+}
+
 /* Returns the view as a JSON object, or NULL when out of memory. Nothing
  * in it but the state depends on the clock, so two readings of an unchanged
  * grant compare equal. */
@@ -462,6 +500,11 @@ json_object *output_grant_json(const grant_view *view,
 		json_grant_body(&b, object, view->grant);
 	if (revocation != NULL)
 		json_put(&b, object, "revocation", json_revocation(&b, revocation));
+	if (view->review_known && view->grant != NULL && view->grant->break_glass)
+		json_put(&b, object, "reviewed",
+			 json_object_new_boolean(!view->unreviewed));
+	if (view->review.reviewer != NULL)
+		json_put(&b, object, "review", json_review(&b, &view->review));
 
 	if (b.failed) {
 		json_object_put(object);

@@ -427,7 +427,7 @@ test_unprivileged()
 		"$JITCTL" --config "$CONF" grant root --for 1h --reason x --command ALL 2>&1)
 	RC=$?
 	expect_status "grant as nobody" 1 "$RC" "$OUT"
-	expect_match "grant as nobody: message" "$OUT" '^jitctl grant: must be run as root$'
+	expect_match "grant as nobody: message" "$OUT" '^jitctl grant: .*run jitctl as root$'
 	OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$JITCTL" --config "$CONF" check root -- echo 2>&1)
 	RC=$?

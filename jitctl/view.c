@@ -100,4 +100,5 @@ void grant_view_clear(grant_view *view)
 		return;
 	jit_grant_free(view->grant);
 	view->grant = NULL;
+	jit_review_clear(&view->review);
 }

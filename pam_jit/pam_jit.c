@@ -1,14 +1,22 @@
-/* pam_jit: the PAM account module.
+/* pam_jit: the PAM account and session module.
  *
  *   account required pam_jit.so [config=/etc/jit/jit.conf] [debug]
+ *   session required pam_jit.so [config=/etc/jit/jit.conf] [debug]
  *
- * A thin front end over libjitcore. It reads the PAM items, checks with
- * the library whether the user is gated and, for a gated user, whether an
- * active grant names this PAM service. It then reports the outcome as a
- * PAM code, an access event, a syslog line and, on a denial, a message
- * through the conversation. Nothing is kept between calls and no
- * descriptor stays open: the library opens and closes the store inside
- * jit_check. */
+ * A thin front end over libjitcore. The account phase reads the PAM items,
+ * checks with the library whether the user is gated and, for a gated user,
+ * whether an active grant names this PAM service. It then reports the
+ * outcome as a PAM code, an access event, a syslog line and, on a denial, a
+ * message through the conversation.
+ *
+ * The session phase decides again in the same way, because a program may
+ * open a session without running the account phase, or in another process.
+ * On an allow it records the session under the grant (so that jitctl can
+ * end it when the grant is over), exports JIT_GRANT_ID and JIT_EXPIRES
+ * into the session's environment and emits session-opened; closing emits
+ * session-closed and removes the record. Nothing is kept between calls but
+ * the session's key in PAM data, and no descriptor stays open: the library
+ * opens and closes the store inside each call. */
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,43 +27,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
-#include "jit.h"
-
-#define EXPORT __attribute__((visibility("default")))
-
-/* PAM items reach log lines and messages cut to this many bytes, because
- * PAM_RHOST and PAM_USER can come from the network. */
-#define ITEM_PRINT_MAX 64
-
-typedef struct module_options {
-	const char *config_path;
-	bool debug;
-} module_options;
-
-typedef struct login_items {
-	const char *user;
-	const char *service;
-	const char *rhost;
-	const char *tty;
-} login_items;
-
-/* Every way an account check ends. All but the first two deny. */
-typedef enum outcome {
-	OUTCOME_NOT_GATED,
-	OUTCOME_ALLOWED,
-	OUTCOME_DENIED,
-	OUTCOME_UNKNOWN_USER,
-	OUTCOME_CONFIG_ERROR,
-	OUTCOME_NO_MEMORY,
-} outcome;
-
-typedef struct account_check {
-	module_options options;
-	login_items login;
-	jit_config *config;
-	outcome result;
-	jit_decision decision;  /* reason and detail of every denial */
-} account_check;
+#include "pam_jit.h"
 
 /* Maps an outcome to the code the module returns. Under "required" and
  * "requisite" every code except PAM_SUCCESS and PAM_IGNORE fails the
@@ -70,8 +42,11 @@ typedef struct account_check {
  *   unknown user  PAM_USER_UNKNOWN  PAM_USER unset, or no such account
  *   config error  PAM_SERVICE_ERR   a bad module argument, or a config or
  *                                   trusted-key file that cannot be used
- *   no memory     PAM_BUF_ERR       an allocation failed */
-static int outcome_pam_code(outcome result)
+ *   no memory     PAM_BUF_ERR       an allocation failed
+ *   session error PAM_SESSION_ERR   an allowed session could not be
+ *                                   recorded, so it could not be ended
+ *                                   with its grant */
+int outcome_pam_code(outcome result)
 {
 	switch (result) {
 	case OUTCOME_NOT_GATED:
@@ -86,6 +61,8 @@ static int outcome_pam_code(outcome result)
 		return PAM_SERVICE_ERR;
 	case OUTCOME_NO_MEMORY:
 		return PAM_BUF_ERR;
+	case OUTCOME_SESSION_ERROR:
+		return PAM_SESSION_ERR;
 	}
 	return PAM_PERM_DENIED;
 }
@@ -103,9 +80,8 @@ static outcome outcome_for_reason(jit_reason reason)
 }
 
 /* Records a denial that happened before or instead of a decision. */
-__attribute__((format(printf, 4, 5)))
-static void check_fail(account_check *check, outcome result, jit_reason reason,
-		       const char *format, ...)
+void check_fail(account_check *check, outcome result, jit_reason reason,
+		const char *format, ...)
 {
 	va_list ap;
 
@@ -121,7 +97,7 @@ static void check_fail(account_check *check, outcome result, jit_reason reason,
 
 /* Copies text into out, cut to ITEM_PRINT_MAX bytes and with control bytes
  * replaced by '?', so a PAM item cannot forge log lines. NULL prints "-". */
-static const char *printable(const char *text, char out[ITEM_PRINT_MAX + 1])
+const char *printable(const char *text, char out[ITEM_PRINT_MAX + 1])
 {
 	size_t i;
 
@@ -140,8 +116,8 @@ static const char *printable(const char *text, char out[ITEM_PRINT_MAX + 1])
 /* Parses the module arguments and returns false on an invalid config=,
  * which denies. Unknown arguments are logged and skipped, so that a stack
  * written for a newer module still loads. */
-static bool parse_options(pam_handle_t *pamh, int argc, const char **argv,
-			  module_options *options)
+bool parse_options(pam_handle_t *pamh, int argc, const char **argv,
+		   module_options *options)
 {
 	char shown[ITEM_PRINT_MAX + 1];
 
@@ -166,7 +142,7 @@ static bool parse_options(pam_handle_t *pamh, int argc, const char **argv,
 	return true;
 }
 
-static const char *get_string_item(pam_handle_t *pamh, int type)
+const char *get_string_item(pam_handle_t *pamh, int type)
 {
 	const void *item = NULL;
 
@@ -266,8 +242,8 @@ static void decide(account_check *check)
 	check->result = outcome_for_reason(check->decision.reason);
 }
 
-static void run_check(pam_handle_t *pamh, int argc, const char **argv,
-		      account_check *check)
+void run_check(pam_handle_t *pamh, int argc, const char **argv,
+	       account_check *check)
 {
 	bool options_valid;
 
@@ -412,8 +388,7 @@ static jit_err emit_access_event(const account_check *check, jit_error *error)
 /* Emits the event, logs the outcome and sends a denied user a message.
  * An allow that leaves no event turns into a denial, because every allow
  * must be recorded. A denial stays a denial whatever happens to its event. */
-static void report_outcome(pam_handle_t *pamh, int flags,
-			   account_check *check)
+void report_outcome(pam_handle_t *pamh, int flags, account_check *check)
 {
 	jit_error error;
 
@@ -460,24 +435,3 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
 	return r;
 }
 
-/* Sessions are not tracked yet. PAM_IGNORE leaves the session stack's
- * result to the other modules. */
-EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
-			       const char **argv)
-{
-	(void)pamh;
-	(void)flags;
-	(void)argc;
-	(void)argv;
-	return PAM_IGNORE;
-}
-
-EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
-				const char **argv)
-{
-	(void)pamh;
-	(void)flags;
-	(void)argc;
-	(void)argv;
-	return PAM_IGNORE;
-}

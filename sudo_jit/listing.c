@@ -60,8 +60,22 @@ static void print_times(const struct plugin *p, const jit_grant *grant,
 	p->print(SUDO_CONV_INFO_MSG, "    expires in %s at %s\n", left, at);
 }
 
-static void print_grant(const struct plugin *p, const jit_grant *grant,
-			bool verbose, int64_t now)
+/* A break-glass grant is marked until someone reviews it; when the
+ * review cannot be read it is shown as unreviewed. */
+static const char *break_glass_mark(const jit_config *config,
+				    const jit_grant *grant)
+{
+	bool reviewed = false;
+
+	if (!grant->break_glass)
+		return "";
+	if (jit_grant_reviewed_stored(config, grant->id, &reviewed, NULL) != JIT_OK)
+		reviewed = false;
+	return reviewed ? ", break-glass, reviewed" : ", break-glass, unreviewed";
+}
+
+static void print_grant(const struct plugin *p, const jit_config *config,
+			const jit_grant *grant, bool verbose, int64_t now)
 {
 	char id[JIT_GRANT_ID_HEX_LEN + 1], role[256];
 
@@ -69,7 +83,7 @@ static void print_grant(const struct plugin *p, const jit_grant *grant,
 	text_escape(grant->role, role, sizeof(role));
 	p->print(SUDO_CONV_INFO_MSG, "grant %s, role %s%s\n", id,
 		 role[0] != '\0' ? role : "(none)",
-		 grant->break_glass ? ", break-glass" : "");
+		 break_glass_mark(config, grant));
 
 	print_list(p, "runas", &grant->runas_users, "root");
 	if (grant->runas_groups.count > 0)
@@ -115,7 +129,7 @@ int listing_print(const struct plugin *p, const jit_config *config,
 	plugin_info(p, "%s has %zu active grant%s on %s:", user, count,
 		    count == 1 ? "" : "s", host);
 	for (size_t i = 0; i < count; i++)
-		print_grant(p, grants[i], verbose, now_ms / 1000);
+		print_grant(p, config, grants[i], verbose, now_ms / 1000);
 
 	jit_grants_free(grants, count);
 	return 1;

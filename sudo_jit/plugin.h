@@ -57,7 +57,10 @@ struct plugin {
 	char **argv_out;
 	char **env_out;
 	char *command;           /* the path that runs, for close's message */
-	int64_t grant_ends;      /* not_after of the grant that allowed it */
+	uint8_t grant_id[JIT_GRANT_ID_LEN];  /* the grant that allowed it */
+	int64_t grant_ends;      /* that grant's not_after */
+	bool session_recorded;   /* a session record exists under session_key */
+	jit_session_key session_key;
 	char errbuf[JIT_ERROR_MESSAGE_MAX];
 };
 
@@ -131,6 +134,12 @@ jit_err timestamp_remove_all(const struct plugin *p, const jit_config *config,
 jit_err auth_for_grant(const struct plugin *p, const jit_config *config,
 		       const uint8_t grant_id[JIT_GRANT_ID_LEN],
 		       int64_t not_after, bool *prompted, jit_error *error);
+
+/* session.c: the command's session record, so that revoking or ending
+ * the grant ends the command and everything it started. */
+jit_err sudo_session_open(struct plugin *p, const jit_config *config,
+			  jit_error *error);
+void sudo_session_close(struct plugin *p);
 
 /* listing.c: "sudo -l" without a command. Returns 1 when listing worked. */
 int listing_print(const struct plugin *p, const jit_config *config,

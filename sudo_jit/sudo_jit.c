@@ -317,12 +317,11 @@ static void policy_close(int exit_status, int error)
 	if (error != 0 && p->command != NULL)
 		plugin_error(p, "unable to run %s: %s", p->command, strerror(error));
 
-	/* sudo ends the command with a signal when timeout= runs out, and
-	 * says nothing itself: tell the user why. timeout= is rounded down, so
-	 * the signal comes up to a second before the grant's end. */
+	/* sudo's timeout= or jitctl watch ends the command with a signal at
+	 * the grant's end, and neither says so on the user's terminal. */
 	if (error == 0 && p->command != NULL && exit_status != -1 &&
 	    WIFSIGNALED(exit_status) &&
-	    jit_clock_now_ms() / 1000 + 1 >= p->grant_ends) {
+	    jit_clock_now_ms() / 1000 >= p->grant_ends) {
 		char when[32];
 
 		jit_time_format(p->grant_ends, when, sizeof(when));
@@ -330,6 +329,7 @@ static void policy_close(int exit_status, int error)
 			     p->command, when);
 	}
 
+	sudo_session_close(p);
 	strv_free(p->command_info);
 	strv_free(p->argv_out);
 	strv_free(p->env_out);
@@ -376,6 +376,7 @@ static int policy_check(int argc, char *const argv[], char *env_add[],
 	 * allowed. */
 	if (!record_access(p, &request, NULL, JIT_REASON_ALLOW, NULL, &decision))
 		goto out;
+	memcpy(p->grant_id, decision.grant_id, JIT_GRANT_ID_LEN);
 	p->grant_ends = decision.not_after;
 	*command_info_out = p->command_info;
 	*argv_out = p->argv_out;
@@ -543,13 +544,33 @@ static void policy_invalidate(int remove)
 	jit_config_free(config);
 }
 
+/* Records the command's session before it starts. A command whose
+ * session cannot be recorded does not run: nothing could end it with its
+ * grant. */
 static int policy_init_session(struct passwd *pwd, char **user_env_out[],
 			       const char **errstr)
 {
+	struct plugin *p = &plugin;
+	jit_config *config = NULL;
+	jit_error error;
+	int result = 1;
+
 	(void)pwd;
 	(void)user_env_out;
-	(void)errstr;
-	return 1;
+
+	if (!load_config(p, p->command, true, &config))
+		result = -1;
+
+	jit_error_clear(&error);
+	if (result == 1 && sudo_session_open(p, config, &error) != JIT_OK) {
+		plugin_error(p, "the session of %s could not be recorded: %s",
+			     p->command, error.message);
+		set_errstr(p, errstr, "session not recorded");
+		result = -1;
+	}
+
+	jit_config_free(config);
+	return result;
 }
 
 __attribute__((visibility("default")))

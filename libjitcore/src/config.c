@@ -72,6 +72,8 @@ static const key_spec jit_keys[] = {
 	CONFIG_KEY(max_duration, VALUE_DURATION),
 	CONFIG_KEY(broker_socket, VALUE_SOCKET_PATH),
 	CONFIG_KEY(break_glass_group, VALUE_NAME),
+	CONFIG_KEY(break_glass_max_duration, VALUE_DURATION),
+	CONFIG_KEY(notify_command, VALUE_PATH),
 };
 
 static const key_spec sudo_keys[] = {
@@ -107,8 +109,12 @@ static const key_spec role_keys[] = {
 /* Where each role's settings came from, for checks made after the whole
  * file is read. */
 typedef struct role_source {
+	int section_line;
 	int default_duration_line;
 	int max_duration_line;
+	int requesters_line;
+	int approvers_line;
+	int approvals_line;
 } role_source;
 
 typedef struct parser {
@@ -117,6 +123,7 @@ typedef struct parser {
 	int line;                   /* the line inih is working on */
 	jit_config *config;
 	role_source *sources;       /* parallel to config->roles */
+	int break_glass_line;       /* where break_glass_max_duration is set */
 
 	section_kind section;
 	char section_name[80];      /* "jit" or "role NAME", for messages */
@@ -512,8 +519,35 @@ static role_source *current_source(parser *p)
 	return &p->sources[p->config->role_count - 1];
 }
 
+/* Records the line of the settings checked once the whole file is read,
+ * so those checks can name it. */
+static void record_line(parser *p, const key_spec *spec)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} role_lines[] = {
+		{ "default_duration", offsetof(role_source, default_duration_line) },
+		{ "max_duration", offsetof(role_source, max_duration_line) },
+		{ "requesters", offsetof(role_source, requesters_line) },
+		{ "approvers", offsetof(role_source, approvers_line) },
+		{ "approvals", offsetof(role_source, approvals_line) },
+	};
+
+	if (p->section == SECTION_JIT &&
+	    strcmp(spec->name, "break_glass_max_duration") == 0)
+		p->break_glass_line = p->line;
+	if (p->section != SECTION_ROLE)
+		return;
+
+	for (size_t i = 0; i < COUNT_OF(role_lines); i++)
+		if (strcmp(spec->name, role_lines[i].name) == 0)
+			*(int *)((char *)current_source(p) + role_lines[i].offset) =
+				p->line;
+}
+
 /* Applies one value to the current section's target and records where
- * role durations were set. */
+ * it was set. */
 static int apply_value(parser *p, const key_spec *spec, const char *value,
 		       bool append)
 {
@@ -532,10 +566,8 @@ static int apply_value(parser *p, const key_spec *spec, const char *value,
 		return parser_fail(p, JIT_ERR_CONFIG, "invalid %s in [%s]: %s",
 				   spec->name, p->section_name, error.message);
 
-	if (p->section == SECTION_ROLE && strcmp(spec->name, "max_duration") == 0)
-		current_source(p)->max_duration_line = p->line;
-	if (p->section == SECTION_ROLE && strcmp(spec->name, "default_duration") == 0)
-		current_source(p)->default_duration_line = p->line;
+	if (!append)
+		record_line(p, spec);
 	return 1;
 }
 
@@ -667,7 +699,7 @@ static jit_err add_role(parser *p, const char *name)
 	role->authenticate = JIT_UNSET;
 	role->request_ttl = 3600;
 
-	sources[config->role_count] = (role_source){ 0 };
+	sources[config->role_count] = (role_source){ .section_line = p->line };
 	config->role_count++;
 	return JIT_OK;
 }
@@ -940,11 +972,86 @@ static void check_role_durations(parser *p, const jit_role *role,
 	}
 }
 
+/* Counts the distinct user names in a members list; *has_groups is set
+ * when it also names a %group, whose size is only known at run time. */
+static size_t count_member_users(const jit_strlist *members, bool *has_groups)
+{
+	size_t count = 0;
+
+	*has_groups = false;
+	for (size_t i = 0; i < members->count; i++) {
+		bool seen = false;
+
+		if (members->items[i][0] == '%') {
+			*has_groups = true;
+			continue;
+		}
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(members->items[j], members->items[i]) == 0;
+		if (!seen)
+			count++;
+	}
+	return count;
+}
+
+/* A role that can be requested must be approvable: otherwise its requests
+ * would wait until they expire, with nobody able to decide them. */
+static void check_role_requests(parser *p, const jit_role *role,
+				const role_source *source)
+{
+	size_t users;
+	bool groups;
+
+	if (role->requesters.count == 0 && role->approvers.count == 0)
+		return;
+
+	if (role->approvers.count == 0) {
+		parser_fail_at(p, source->requesters_line, JIT_ERR_CONFIG,
+			       "[role %s] has requesters but no approvers, so nobody could approve its requests; add approvers",
+			       role->name);
+		return;
+	}
+
+	users = count_member_users(&role->approvers, &groups);
+	if (!groups && role->approvals > users)
+		parser_fail_at(p, source->approvals_line > 0 ? source->approvals_line :
+						      source->approvers_line,
+			       JIT_ERR_CONFIG,
+			       "[role %s] needs %u approvals but names only %zu approvers; lower approvals or add approvers",
+			       role->name, role->approvals, users);
+}
+
+/* Defaults break_glass_max_duration to 1h within max_duration, and
+ * rejects a configured value above max_duration. */
+static void check_break_glass_duration(parser *p)
+{
+	jit_config *config = p->config;
+	char value[32], limit[32];
+
+	if (config->break_glass_max_duration == 0) {
+		config->break_glass_max_duration =
+			config->max_duration < 3600 ? config->max_duration : 3600;
+		return;
+	}
+	if (config->break_glass_max_duration <= config->max_duration)
+		return;
+
+	jit_duration_format(config->break_glass_max_duration, value, sizeof(value));
+	jit_duration_format(config->max_duration, limit, sizeof(limit));
+	parser_fail_at(p, p->break_glass_line, JIT_ERR_CONFIG,
+		       "break_glass_max_duration %s in [jit] is above max_duration %s",
+		       value, limit);
+}
+
 static void finish_config(parser *p)
 {
 	for (size_t i = 0; i < p->config->role_count && p->error_line == 0; i++)
 		check_role_durations(p, &p->config->roles[i], &p->sources[i]);
+	for (size_t i = 0; i < p->config->role_count && p->error_line == 0; i++)
+		check_role_requests(p, &p->config->roles[i], &p->sources[i]);
 
+	if (p->error_line == 0)
+		check_break_glass_duration(p);
 	if (p->error_line == 0)
 		resolve_hostname(p);
 }
@@ -1112,6 +1219,7 @@ void jit_config_free(jit_config *config)
 	free(config->hostname);
 	free(config->broker_socket);
 	free(config->break_glass_group);
+	free(config->notify_command);
 	free(config->secure_path);
 	free(config->timestamp_dir);
 	jit_strlist_clear(&config->gate);

@@ -187,7 +187,11 @@ int64_t jit_decision_timeout(const jit_decision *decision, int64_t now_ms)
 
 	if (remaining < JIT_COMMAND_MIN_REMAINING_MS)
 		return 0;
-	return remaining / 1000 > INT_MAX ? INT_MAX : remaining / 1000;
+	if (remaining / 1000 >= INT_MAX)
+		return INT_MAX;
+	/* Rounded up, so sudo is still there when the grant ends and jitctl
+	 * watch can end the whole session, not only sudo's own child. */
+	return (remaining + 999) / 1000;
 }
 
 /* Judges one grant that verified. The checks run in the order closeness()

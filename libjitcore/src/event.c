@@ -27,7 +27,9 @@
 /* MESSAGE_IDs are fixed forever: journal catalogs and queries match on
  * them. Priorities: every use of privilege and every change to who has it
  * is a notice, a denial is a warning, and removing a grant that has
- * already expired is routine cleanup (info). */
+ * already expired is routine cleanup (info). A session ended by jit is a
+ * notice because it cuts off a user; a session that closed by itself, and
+ * the warning before expiry, are info. */
 static const struct event_info {
 	const char *name;
 	const char *message_id;
@@ -45,6 +47,31 @@ static const struct event_info {
 		"grant-revoked", "4c03db0af7f7440ebdde9da749a7d29e", LOG_NOTICE },
 	[JIT_EVENT_GRANT_REMOVED] = {
 		"grant-removed", "c5ae4864b4714d7eb7056c8f2de611a3", LOG_INFO },
+	[JIT_EVENT_SESSION_OPENED] = {
+		"session-opened", "18d61979f1bb4cf4b0fee41d2eb9996b", LOG_NOTICE },
+	[JIT_EVENT_SESSION_CLOSED] = {
+		"session-closed", "706f1fb47b6d4b7098bc15a29af40820", LOG_INFO },
+	[JIT_EVENT_SESSION_ENDED] = {
+		"session-ended", "eb584d1f81e3450bba696b86f494594e", LOG_NOTICE },
+	[JIT_EVENT_GRANT_EXPIRING] = {
+		"grant-expiring-warning", "9a0411cc9a4e4d1eb373e4674fccbd2d", LOG_INFO },
+	/* A request that ends without a decision changes nothing, so
+	 * cancelled and expired are info. break-glass-used is an alert: a
+	 * grant was issued without approval and waits for a review. */
+	[JIT_EVENT_REQUEST_CREATED] = {
+		"request-created", "e5cabc504533466385828828fbe5aa95", LOG_NOTICE },
+	[JIT_EVENT_REQUEST_APPROVED] = {
+		"request-approved", "1e145f52b90c4da39fe43a7bfd803a39", LOG_NOTICE },
+	[JIT_EVENT_REQUEST_DENIED] = {
+		"request-denied", "825e468f204346dbbc5c9a7d43f2e6e0", LOG_NOTICE },
+	[JIT_EVENT_REQUEST_CANCELLED] = {
+		"request-cancelled", "45b1cd7203d9494e9a37deb85f3c7f1d", LOG_INFO },
+	[JIT_EVENT_REQUEST_EXPIRED] = {
+		"request-expired", "c55e7be0004f4396b57fb4221f1cdbf1", LOG_INFO },
+	[JIT_EVENT_BREAK_GLASS_USED] = {
+		"break-glass-used", "c770ba27eaff4557b1d9dc56bd97da26", LOG_ALERT },
+	[JIT_EVENT_GRANT_REVIEWED] = {
+		"grant-reviewed", "8ebf97729b21452f8bfb223471f7296a", LOG_NOTICE },
 };
 
 /* The optional string fields, in the order they are emitted. */
@@ -64,6 +91,8 @@ static const struct {
 	{ "JIT_RUNAS", offsetof(jit_event, runas) },
 	{ "JIT_TTY", offsetof(jit_event, tty) },
 	{ "JIT_RHOST", offsetof(jit_event, rhost) },
+	{ "JIT_SESSION_ID", offsetof(jit_event, session_id) },
+	{ "JIT_END_METHOD", offsetof(jit_event, end_method) },
 };
 
 #define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
@@ -226,6 +255,155 @@ static void put_revoked(FILE *f, const jit_event *ev)
 	}
 }
 
+/* "carol through sshd (grant ...)", shared by the session sentences. */
+static void put_session(FILE *f, const jit_event *ev)
+{
+	fputs("session of ", f);
+	put_value(f, ev->user);
+	if (ev->service != NULL) {
+		fputs(" through ", f);
+		put_value(f, ev->service);
+	}
+	if (ev->rhost != NULL && ev->rhost[0] != '\0') {
+		fputs(" from ", f);
+		put_value(f, ev->rhost);
+	}
+	fputs(" (", f);
+	put_grant(f, ev);
+	fputs(")", f);
+}
+
+static void put_duration(FILE *f, int64_t duration_ms)
+{
+	char text[32];
+
+	if (duration_ms <= 0)
+		return;
+	jit_duration_format(duration_ms / 1000, text, sizeof(text));
+	fprintf(f, " after %s", duration_ms < 1000 ? "0s" : text);
+}
+
+static void put_session_sentence(FILE *f, const jit_event *ev)
+{
+	char until[32];
+
+	switch (ev->type) {
+	case JIT_EVENT_SESSION_OPENED:
+		fputs("opened ", f);
+		put_session(f, ev);
+		put_role_and_expiry(f, ev);
+		break;
+	case JIT_EVENT_SESSION_CLOSED:
+		fputs("closed ", f);
+		put_session(f, ev);
+		put_duration(f, ev->duration_ms);
+		break;
+	case JIT_EVENT_SESSION_ENDED:
+		fputs("ended ", f);
+		put_session(f, ev);
+		put_duration(f, ev->duration_ms);
+		fprintf(f, ": %s", jit_reason_name(ev->reason));
+		if (ev->detail != NULL && ev->detail[0] != '\0') {
+			fputs(" (", f);
+			put_value(f, ev->detail);
+			fputs(")", f);
+		}
+		break;
+	default:
+		fputs("warned ", f);
+		put_value(f, ev->user);
+		fputs(" that ", f);
+		put_grant(f, ev);
+		if (ev->expires != 0) {
+			jit_time_format(ev->expires, until, sizeof(until));
+			fprintf(f, " ends at %s", until);
+		} else {
+			fputs(" ends soon", f);
+		}
+		break;
+	}
+}
+
+/* Appends ": detail" (or " (detail)" when in_parentheses), if set. */
+static void put_detail(FILE *f, const jit_event *ev, bool in_parentheses)
+{
+	if (ev->detail == NULL || ev->detail[0] == '\0')
+		return;
+	fputs(in_parentheses ? " (" : ": ", f);
+	put_value(f, ev->detail);
+	if (in_parentheses)
+		fputs(")", f);
+}
+
+/* "request R of alice for role db-admin", shared by the request
+ * sentences. */
+static void put_request(FILE *f, const jit_event *ev)
+{
+	fputs("request ", f);
+	put_value(f, ev->request_id);
+	fputs(" of ", f);
+	put_value(f, ev->user);
+	fputs(" for role ", f);
+	put_value(f, ev->role);
+}
+
+static void put_request_sentence(FILE *f, const jit_event *ev)
+{
+	if (ev->type == JIT_EVENT_REQUEST_CREATED) {
+		put_value(f, ev->user);
+		fputs(" requested role ", f);
+		put_value(f, ev->role);
+		fputs(" (request ", f);
+		put_value(f, ev->request_id);
+		fputs(")", f);
+		if (ev->justification != NULL && ev->justification[0] != '\0') {
+			fputs(": ", f);
+			put_value(f, ev->justification);
+		}
+		return;
+	}
+	if (ev->type == JIT_EVENT_REQUEST_EXPIRED) {
+		put_request(f, ev);
+		fputs(" expired undecided", f);
+		return;
+	}
+
+	put_value(f, ev->actor);
+	fputs(ev->type == JIT_EVENT_REQUEST_APPROVED ? " approved " :
+	      ev->type == JIT_EVENT_REQUEST_DENIED ? " denied " : " cancelled ", f);
+	put_request(f, ev);
+	put_detail(f, ev, ev->type == JIT_EVENT_REQUEST_APPROVED);
+}
+
+static void put_break_glass_sentence(FILE *f, const jit_event *ev)
+{
+	char until[32];
+
+	if (ev->type == JIT_EVENT_GRANT_REVIEWED) {
+		put_value(f, ev->actor);
+		fputs(" reviewed break-glass ", f);
+		put_grant(f, ev);
+		fputs(" of ", f);
+		put_value(f, ev->user);
+		put_detail(f, ev, false);
+		return;
+	}
+
+	fputs("break-glass ", f);
+	put_grant(f, ev);
+	fputs(" issued to ", f);
+	put_value(f, ev->user);
+	if (ev->expires != 0) {
+		jit_time_format(ev->expires, until, sizeof(until));
+		fprintf(f, " until %s", until);
+	}
+	fputs(" without approval", f);
+	if (ev->justification != NULL && ev->justification[0] != '\0') {
+		fputs(": ", f);
+		put_value(f, ev->justification);
+	}
+}
+
 static void put_sentence(FILE *f, const jit_event *ev)
 {
 	switch (ev->type) {
@@ -257,6 +435,23 @@ static void put_sentence(FILE *f, const jit_event *ev)
 		put_grant(f, ev);
 		fputs(" of ", f);
 		put_value(f, ev->user);
+		break;
+	case JIT_EVENT_SESSION_OPENED:
+	case JIT_EVENT_SESSION_CLOSED:
+	case JIT_EVENT_SESSION_ENDED:
+	case JIT_EVENT_GRANT_EXPIRING:
+		put_session_sentence(f, ev);
+		break;
+	case JIT_EVENT_REQUEST_CREATED:
+	case JIT_EVENT_REQUEST_APPROVED:
+	case JIT_EVENT_REQUEST_DENIED:
+	case JIT_EVENT_REQUEST_CANCELLED:
+	case JIT_EVENT_REQUEST_EXPIRED:
+		put_request_sentence(f, ev);
+		break;
+	case JIT_EVENT_BREAK_GLASS_USED:
+	case JIT_EVENT_GRANT_REVIEWED:
+		put_break_glass_sentence(f, ev);
 		break;
 	case JIT_EVENT_TYPE_COUNT:
 		break;
@@ -325,6 +520,15 @@ static jit_err add_field(jit_strlist *fields, const char *name,
 	return r;
 }
 
+static jit_err add_number_field(jit_strlist *fields, const char *name,
+				int64_t value)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%lld", (long long)value);
+	return add_field(fields, name, text);
+}
+
 static jit_err add_fixed_fields(jit_strlist *fields, const jit_event *ev,
 				const char *message)
 {
@@ -350,6 +554,8 @@ static jit_err add_fixed_fields(jit_strlist *fields, const jit_event *ev,
 		r = add_field(fields, "JIT_DECISION", "deny");
 	if (r == JIT_OK && ev->type == JIT_EVENT_ACCESS_DENIED)
 		r = add_field(fields, "JIT_DENY_REASON", jit_reason_name(ev->reason));
+	if (r == JIT_OK && ev->type == JIT_EVENT_SESSION_ENDED)
+		r = add_field(fields, "JIT_END_REASON", jit_reason_name(ev->reason));
 	return r;
 }
 
@@ -370,6 +576,10 @@ static jit_err add_optional_fields(jit_strlist *fields, const jit_event *ev)
 		jit_time_format(ev->expires, expires, sizeof(expires));
 		r = add_field(fields, "JIT_EXPIRES", expires);
 	}
+	if (r == JIT_OK && ev->leader_pid != 0)
+		r = add_number_field(fields, "JIT_LEADER_PID", ev->leader_pid);
+	if (r == JIT_OK && ev->duration_ms != 0)
+		r = add_number_field(fields, "JIT_DURATION_MS", ev->duration_ms);
 	return r;
 }
 

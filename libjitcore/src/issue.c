@@ -1,4 +1,5 @@
 #include "jit/issue.h"
+#include "jit/request.h"
 
 #include <regex.h>
 #include <stdio.h>
@@ -244,19 +245,54 @@ static void append_scope_options(const jit_access *access, char *out,
 			 access->runas_user);
 }
 
+/* Returns a role covering access that user may request, preferring the
+ * suggested one, or NULL. A failed lookup of the user's groups gives NULL,
+ * and the hint falls back to asking an administrator. */
+static const jit_role *requestable_role(const jit_config *config,
+					const jit_access *access,
+					const jit_role *suggested)
+{
+	const jit_role *found = NULL;
+	jit_identity who;
+
+	if (access->user == NULL ||
+	    jit_identity_lookup_name(access->user, &who, NULL) != JIT_OK)
+		return NULL;
+
+	if (suggested != NULL && jit_identity_in(&who, &suggested->requesters))
+		found = suggested;
+	for (size_t i = 0; found == NULL && i < config->role_count; i++)
+		if (jit_identity_in(&who, &config->roles[i].requesters) &&
+		    role_covers(&config->roles[i], access))
+			found = &config->roles[i];
+
+	jit_identity_clear(&who);
+	return found;
+}
+
 void jit_request_hint(const jit_config *config, const jit_access *access,
 		      const jit_decision *decision, char *out, size_t out_len)
 {
 	const jit_role *role = jit_config_suggest_role(config, access, decision);
+	const jit_role *requestable = requestable_role(config, access, role);
 	char duration[32];
 
 	if (out_len == 0)
 		return;
+
+	if (requestable != NULL) {
+		jit_duration_format(suggested_duration(config, requestable),
+				    duration, sizeof(duration));
+		snprintf(out, out_len,
+			 "request a grant: jitctl request --role %.64s --for %s --reason \"...\"",
+			 requestable->name, duration);
+		return;
+	}
+
+	/* No role covers the access that the user may request, so only an
+	 * administrator, or an approver of a covering role, can grant it. */
 	jit_duration_format(suggested_duration(config, role), duration,
 			    sizeof(duration));
-
-	/* NOTE: until requests and approvals exist, only an administrator
-	 * can issue a grant, so the hint names jitctl grant. */
 	if (role != NULL) {
 		snprintf(out, out_len,
 			 "ask an administrator for a grant: jitctl grant %.64s --role %.64s --for %s --reason \"...\"",

@@ -1,7 +1,9 @@
 /* The LMDB store: signed grant blobs, their user and expiry indexes, and
- * revocations. This is the only file that includes lmdb.h, and every LMDB
- * result code becomes a jit_err in store_error(). */
+ * revocations. This file and store_requests.c are the only ones that
+ * include lmdb.h, and every LMDB result code becomes a jit_err in
+ * store_error(). */
 #include "jit/store.h"
+#include "store_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,7 +20,9 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#define STORE_MAX_DBS 8
+/* grants, by_user, by_expiry, revocations, sessions, requests and reviews,
+ * with room for more: opening one past the limit fails with MDB_DBS_FULL. */
+#define STORE_MAX_DBS 16
 #define STORE_USER_MAX 255
 #define STORE_EXPIRY_KEY_LEN (8 + JIT_GRANT_ID_LEN)
 #define STORE_MAX_FDS 8
@@ -755,14 +759,30 @@ static jit_err check_put_args(jit_store *store, const uint8_t *id,
 	return JIT_OK;
 }
 
+/* Writes a grant blob and its index entries into w's transaction. */
+static void put_grant_entries(store_write *w, jit_store *store,
+			      const uint8_t *id, const char *user,
+			      int64_t not_after, const uint8_t *blob,
+			      size_t blob_len)
+{
+	uint8_t expiry_key[STORE_EXPIRY_KEY_LEN];
+	MDB_val id_val = make_val(id, JIT_GRANT_ID_LEN);
+	MDB_val user_val = make_val(user, strlen(user));
+
+	make_expiry_key(expiry_key, not_after, id);
+	store_write_put(w, store->grants, id_val, make_val(blob, blob_len),
+			MDB_NOOVERWRITE);
+	store_write_put(w, store->by_user, user_val, id_val, MDB_NODUPDATA);
+	store_write_put(w, store->by_expiry,
+			make_val(expiry_key, sizeof(expiry_key)), user_val, 0);
+}
+
 jit_err jit_store_put_grant(jit_store *store, const uint8_t id[JIT_GRANT_ID_LEN],
 			    const char *user, int64_t not_after,
 			    const uint8_t *blob, size_t blob_len,
 			    jit_error *error)
 {
-	uint8_t expiry_key[STORE_EXPIRY_KEY_LEN];
 	char hex[JIT_GRANT_ID_HEX_LEN + 1];
-	MDB_val id_val, user_val;
 	store_write w;
 	jit_err r;
 	int rc;
@@ -771,22 +791,64 @@ jit_err jit_store_put_grant(jit_store *store, const uint8_t id[JIT_GRANT_ID_LEN]
 	if (r != JIT_OK)
 		return r;
 
-	id_val = make_val(id, JIT_GRANT_ID_LEN);
-	user_val = make_val(user, strlen(user));
-	make_expiry_key(expiry_key, not_after, id);
-
 	store_write_begin(&w, store);
-	store_write_put(&w, store->grants, id_val, make_val(blob, blob_len),
-			MDB_NOOVERWRITE);
-	store_write_put(&w, store->by_user, user_val, id_val, MDB_NODUPDATA);
-	store_write_put(&w, store->by_expiry,
-			make_val(expiry_key, sizeof(expiry_key)), user_val, 0);
+	put_grant_entries(&w, store, id, user, not_after, blob, blob_len);
 	rc = store_write_end(&w);
 	if (rc == 0)
 		return JIT_OK;
 
 	format_id(id, hex);
 	return store_error(store->dir, rc, error, "storing grant %s", hex);
+}
+
+/* ------------------------------------------------------------------------
+ * The internal interface of store_internal.h, for store_requests.c.
+ */
+
+int jit_store__txn_begin(jit_store *store, unsigned int flags, MDB_txn **txn)
+{
+	return store_txn_begin(store, flags, txn);
+}
+
+jit_err jit_store__check_handle(const jit_store *store, bool write,
+				jit_error *error)
+{
+	return check_handle(store, write, error);
+}
+
+jit_err jit_store__error(const jit_store *store, int rc, jit_error *error,
+			 const char *what)
+{
+	return store_error(store->dir, rc, error, "%s", what);
+}
+
+const char *jit_store__dir(const jit_store *store)
+{
+	return store->dir;
+}
+
+jit_err jit_store__check_grant(jit_store *store, const uint8_t *id,
+			       const char *user, int64_t not_after,
+			       const uint8_t *blob, size_t blob_len,
+			       jit_error *error)
+{
+	return check_put_args(store, id, user, not_after, blob, blob_len, error);
+}
+
+int jit_store__put_grant_txn(jit_store *store, MDB_txn *txn,
+			     const uint8_t *id, const char *user,
+			     int64_t not_after, const uint8_t *blob,
+			     size_t blob_len)
+{
+	store_write w = { .txn = txn, .rc = 0 };
+
+	put_grant_entries(&w, store, id, user, not_after, blob, blob_len);
+	return w.rc;
+}
+
+MDB_dbi jit_store__grants_dbi(const jit_store *store)
+{
+	return store->grants;
 }
 
 static jit_err store_read_begin(jit_store *store, MDB_txn **txn,
@@ -1447,5 +1509,472 @@ jit_err jit_store_reap(jit_store *store, int64_t now, size_t batch_size,
 		return store_error(store->dir, rc, error,
 				   "reaping expired grants (%zu removed before)",
 				   total);
+	return JIT_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Sessions: one record per live session opened through pam_jit.
+ *
+ * The "sessions" database is opened inside each transaction rather than
+ * with the others, so that read-only callers of a store created before it
+ * existed still work: to them it is simply empty.
+ */
+
+#define SESSIONS_DB "sessions"
+#define SESSION_KEY_LEN (JIT_GRANT_ID_LEN + 4 + 8)
+#define SESSION_RECORD_VERSION 1
+/* version, opened_at_ms, not_after, flags */
+#define SESSION_FIXED_LEN (1 + 8 + 8 + 4)
+#define SESSION_FLAGS_OFFSET (1 + 8 + 8)
+#define SESSION_STRING_COUNT 6
+
+typedef struct session_list {
+	jit_session_record *items;
+	size_t count;
+	size_t capacity;
+} session_list;
+
+static void put_be32(uint8_t *out, uint32_t value)
+{
+	out[0] = (uint8_t)(value >> 24);
+	out[1] = (uint8_t)(value >> 16);
+	out[2] = (uint8_t)(value >> 8);
+	out[3] = (uint8_t)value;
+}
+
+static uint32_t get_be32(const uint8_t *in)
+{
+	return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 |
+	       (uint32_t)in[2] << 8 | in[3];
+}
+
+static void session_key_encode(const jit_session_key *key,
+			       uint8_t out[SESSION_KEY_LEN])
+{
+	memcpy(out, key->grant_id, JIT_GRANT_ID_LEN);
+	put_be32(out + JIT_GRANT_ID_LEN, key->leader_pid);
+	put_be64(out + JIT_GRANT_ID_LEN + 4, key->leader_start);
+}
+
+static void session_key_decode(const uint8_t in[SESSION_KEY_LEN],
+			       jit_session_key *key)
+{
+	memcpy(key->grant_id, in, JIT_GRANT_ID_LEN);
+	key->leader_pid = get_be32(in + JIT_GRANT_ID_LEN);
+	key->leader_start = get_be64(in + JIT_GRANT_ID_LEN + 4);
+}
+
+void jit_session_record_clear(jit_session_record *record)
+{
+	if (record == NULL)
+		return;
+	free(record->user);
+	free(record->service);
+	free(record->rhost);
+	free(record->tty);
+	free(record->logind_session);
+	free(record->cgroup);
+	memset(record, 0, sizeof(*record));
+}
+
+void jit_session_records_free(jit_session_record *records, size_t count)
+{
+	if (records == NULL)
+		return;
+	for (size_t i = 0; i < count; i++)
+		jit_session_record_clear(&records[i]);
+	free(records);
+}
+
+/* The record's strings in their stored order. */
+static void session_strings(const jit_session_record *record,
+			    const char *strings[SESSION_STRING_COUNT])
+{
+	strings[0] = record->user;
+	strings[1] = record->service;
+	strings[2] = record->rhost;
+	strings[3] = record->tty;
+	strings[4] = record->logind_session;
+	strings[5] = record->cgroup;
+}
+
+/* Encodes the fixed fields (big-endian), then each string as a u16 length
+ * and its bytes. */
+static jit_err session_encode(const jit_store *store,
+			      const jit_session_record *record,
+			      uint8_t **out, size_t *out_len, jit_error *error)
+{
+	const char *strings[SESSION_STRING_COUNT];
+	size_t len = SESSION_FIXED_LEN;
+	uint8_t *buf, *p;
+
+	*out = NULL;
+	session_strings(record, strings);
+	for (int i = 0; i < SESSION_STRING_COUNT; i++) {
+		size_t n = strings[i] != NULL ? strlen(strings[i]) : 0;
+
+		if (n > UINT16_MAX)
+			return jit_error_set(error, JIT_ERR_TOO_LARGE,
+					     "recording a session in %s failed: a field is over %d bytes",
+					     store->dir, UINT16_MAX);
+		len += 2 + n;
+	}
+
+	buf = malloc(len);
+	if (buf == NULL)
+		return jit_error_set(error, JIT_ERR_NOMEM,
+				     "recording a session in %s failed: out of memory",
+				     store->dir);
+
+	buf[0] = SESSION_RECORD_VERSION;
+	put_be64(buf + 1, (uint64_t)record->opened_at_ms);
+	put_be64(buf + 9, (uint64_t)record->not_after);
+	put_be32(buf + SESSION_FLAGS_OFFSET, record->flags);
+	p = buf + SESSION_FIXED_LEN;
+	for (int i = 0; i < SESSION_STRING_COUNT; i++) {
+		size_t n = strings[i] != NULL ? strlen(strings[i]) : 0;
+
+		put_be16(p, (uint16_t)n);
+		if (n > 0)
+			memcpy(p + 2, strings[i], n);
+		p += 2 + n;
+	}
+
+	*out = buf;
+	*out_len = len;
+	return JIT_OK;
+}
+
+/* Decodes a stored value into record, whose key is already set. Returns
+ * false when the value is malformed; record's strings are then NULL. */
+static bool session_decode(const MDB_val *val, jit_session_record *record,
+			   bool *no_memory)
+{
+	char **strings[SESSION_STRING_COUNT] = {
+		&record->user, &record->service, &record->rhost,
+		&record->tty, &record->logind_session, &record->cgroup,
+	};
+	const uint8_t *data = val->mv_data;
+	size_t offset = SESSION_FIXED_LEN;
+	bool malformed = false;
+
+	*no_memory = false;
+	if (val->mv_size < SESSION_FIXED_LEN || data[0] != SESSION_RECORD_VERSION)
+		return false;
+
+	for (int i = 0; i < SESSION_STRING_COUNT && !malformed; i++) {
+		*strings[i] = decode_string(data, val->mv_size, &offset,
+					    &malformed);
+		if (!malformed && *strings[i] == NULL)
+			*no_memory = true;
+	}
+	if (malformed || *no_memory || offset != val->mv_size) {
+		for (int i = 0; i < SESSION_STRING_COUNT; i++) {
+			free(*strings[i]);
+			*strings[i] = NULL;
+		}
+		return false;
+	}
+
+	record->opened_at_ms = (int64_t)get_be64(data + 1);
+	record->not_after = (int64_t)get_be64(data + 9);
+	record->flags = get_be32(data + SESSION_FLAGS_OFFSET);
+	return true;
+}
+
+static void session_write_begin(store_write *w, jit_store *store,
+				MDB_dbi *dbi)
+{
+	store_write_begin(w, store);
+	if (w->rc == 0)
+		w->rc = mdb_dbi_open(w->txn, SESSIONS_DB, MDB_CREATE, dbi);
+}
+
+static void format_session(const jit_session_key *key, char *out,
+			   size_t out_len)
+{
+	char hex[JIT_GRANT_ID_HEX_LEN + 1];
+
+	format_id(key->grant_id, hex);
+	snprintf(out, out_len, "session of grant %s with leader pid %lu", hex,
+		 (unsigned long)key->leader_pid);
+}
+
+jit_err jit_store_put_session(jit_store *store,
+			      const jit_session_record *record,
+			      jit_error *error)
+{
+	uint8_t key[SESSION_KEY_LEN];
+	char what[STORE_WHAT_MAX];
+	uint8_t *value = NULL;
+	size_t value_len = 0;
+	store_write w;
+	MDB_dbi dbi;
+	jit_err r;
+	int rc;
+
+	r = check_handle(store, true, error);
+	if (r != JIT_OK)
+		return r;
+	if (record == NULL)
+		return jit_error_set(error, JIT_ERR_INVALID,
+				     "recording a session in %s failed: no record",
+				     store->dir);
+
+	r = session_encode(store, record, &value, &value_len, error);
+	if (r != JIT_OK)
+		return r;
+
+	session_key_encode(&record->key, key);
+	session_write_begin(&w, store, &dbi);
+	store_write_put(&w, dbi, make_val(key, sizeof(key)),
+			make_val(value, value_len), 0);
+	rc = store_write_end(&w);
+	free(value);
+	if (rc == 0)
+		return JIT_OK;
+
+	format_session(&record->key, what, sizeof(what));
+	return store_error(store->dir, rc, error, "recording the %s", what);
+}
+
+jit_err jit_store_delete_session(jit_store *store, const jit_session_key *key,
+				 jit_error *error)
+{
+	uint8_t encoded[SESSION_KEY_LEN];
+	char what[STORE_WHAT_MAX];
+	store_write w;
+	MDB_dbi dbi;
+	jit_err r;
+	int rc;
+
+	r = check_handle(store, true, error);
+	if (r != JIT_OK)
+		return r;
+	if (key == NULL)
+		return jit_error_set(error, JIT_ERR_INVALID,
+				     "removing a session from %s failed: no key",
+				     store->dir);
+
+	session_key_encode(key, encoded);
+	session_write_begin(&w, store, &dbi);
+	/* Not store_write_del: here a missing record is the answer. */
+	if (w.rc == 0)
+		w.rc = mdb_del(w.txn, dbi, &(MDB_val){ sizeof(encoded), encoded },
+			       NULL);
+	rc = store_write_end(&w);
+	if (rc == 0)
+		return JIT_OK;
+
+	format_session(key, what, sizeof(what));
+	return store_error(store->dir, rc, error, "removing the %s", what);
+}
+
+jit_err jit_store_set_session_flags(jit_store *store,
+				    const jit_session_key *key, uint32_t flags,
+				    jit_error *error)
+{
+	uint8_t encoded[SESSION_KEY_LEN];
+	char what[STORE_WHAT_MAX];
+	MDB_val k, val;
+	store_write w;
+	MDB_dbi dbi;
+	jit_err r;
+	int rc;
+
+	r = check_handle(store, true, error);
+	if (r != JIT_OK)
+		return r;
+	if (key == NULL)
+		return jit_error_set(error, JIT_ERR_INVALID,
+				     "updating a session in %s failed: no key",
+				     store->dir);
+
+	session_key_encode(key, encoded);
+	k = make_val(encoded, sizeof(encoded));
+	session_write_begin(&w, store, &dbi);
+	if (w.rc == 0)
+		w.rc = mdb_get(w.txn, dbi, &k, &val);
+	if (w.rc == 0 && val.mv_size < SESSION_FIXED_LEN)
+		w.rc = MDB_CORRUPTED;
+	if (w.rc == 0) {
+		/* The value points into the map, which the put may change
+		 * under it, so it is changed in a copy. */
+		uint8_t *copy = malloc(val.mv_size);
+
+		if (copy == NULL) {
+			w.rc = ENOMEM;
+		} else {
+			memcpy(copy, val.mv_data, val.mv_size);
+			put_be32(copy + SESSION_FLAGS_OFFSET, flags);
+			store_write_put(&w, dbi, k, make_val(copy, val.mv_size), 0);
+			free(copy);
+		}
+	}
+	rc = store_write_end(&w);
+	if (rc == 0)
+		return JIT_OK;
+
+	format_session(key, what, sizeof(what));
+	if (rc == MDB_CORRUPTED)
+		return jit_error_set(error, JIT_ERR_MALFORMED,
+				     "updating the %s in %s failed: the record is malformed",
+				     what, store->dir);
+	return store_error(store->dir, rc, error, "updating the %s", what);
+}
+
+static jit_err session_list_reserve(session_list *list, const char *dir,
+				    jit_error *error)
+{
+	jit_session_record *items;
+	size_t capacity;
+
+	if (list->count < list->capacity)
+		return JIT_OK;
+
+	capacity = list->capacity == 0 ? 8 : list->capacity * 2;
+	items = reallocarray(list->items, capacity, sizeof(*items));
+	if (items == NULL)
+		return jit_error_set(error, JIT_ERR_NOMEM,
+				     "loading sessions from %s failed: out of memory",
+				     dir);
+	list->items = items;
+	list->capacity = capacity;
+	return JIT_OK;
+}
+
+/* Fills one record from a stored entry, with its grant's state. */
+static jit_err session_load_entry(jit_store *store, MDB_txn *txn,
+				  const MDB_val *key, const MDB_val *value,
+				  jit_session_record *record, jit_error *error)
+{
+	MDB_val id, unused;
+	bool no_memory;
+	int rc;
+
+	memset(record, 0, sizeof(*record));
+	session_key_decode(key->mv_data, &record->key);
+	record->damaged = !session_decode(value, record, &no_memory);
+	if (no_memory)
+		return jit_error_set(error, JIT_ERR_NOMEM,
+				     "loading sessions from %s failed: out of memory",
+				     store->dir);
+
+	id = make_val(record->key.grant_id, JIT_GRANT_ID_LEN);
+	rc = mdb_get(txn, store->grants, &id, &unused);
+	if (rc == 0 || rc == MDB_NOTFOUND) {
+		record->grant_stored = rc == 0;
+		rc = mdb_get(txn, store->revocations, &id, &unused);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		jit_session_record_clear(record);
+		return store_error(store->dir, rc, error,
+				   "reading the grant of a session");
+	}
+	record->grant_revoked = rc == 0;
+	return JIT_OK;
+}
+
+static bool session_key_wanted(const MDB_val *key, const uint8_t *grant_id)
+{
+	return grant_id == NULL ||
+	       memcmp(key->mv_data, grant_id, JIT_GRANT_ID_LEN) == 0;
+}
+
+static jit_err session_load_all(jit_store *store, MDB_txn *txn, MDB_dbi dbi,
+				const uint8_t *grant_id, size_t max_records,
+				session_list *list, jit_error *error)
+{
+	MDB_cursor *cursor = NULL;
+	MDB_val key, value;
+	jit_err r = JIT_OK;
+	int rc;
+
+	rc = mdb_cursor_open(txn, dbi, &cursor);
+	if (rc != 0)
+		return store_error(store->dir, rc, error, "listing sessions");
+
+	key = make_val(grant_id, grant_id != NULL ? JIT_GRANT_ID_LEN : 0);
+	rc = mdb_cursor_get(cursor, &key, &value,
+			    grant_id != NULL ? MDB_SET_RANGE : MDB_FIRST);
+	while (rc == 0) {
+		if (key.mv_size < JIT_GRANT_ID_LEN ||
+		    !session_key_wanted(&key, grant_id))
+			break;
+		if (key.mv_size == SESSION_KEY_LEN) {
+			if (list->count == max_records) {
+				r = jit_error_set(error, JIT_ERR_TOO_LARGE,
+						  "listing sessions in %s failed: more than %zu recorded",
+						  store->dir, max_records);
+				break;
+			}
+			r = session_list_reserve(list, store->dir, error);
+			if (r == JIT_OK)
+				r = session_load_entry(store, txn, &key, &value,
+						       &list->items[list->count],
+						       error);
+			if (r != JIT_OK)
+				break;
+			list->count++;
+		}
+		rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
+	}
+
+	if (r == JIT_OK && rc != 0 && rc != MDB_NOTFOUND)
+		r = store_error(store->dir, rc, error, "listing sessions");
+	mdb_cursor_close(cursor);
+	return r;
+}
+
+jit_err jit_store_load_sessions(jit_store *store, const uint8_t *grant_id,
+				size_t max_records,
+				jit_session_record **records, size_t *count,
+				jit_error *error)
+{
+	session_list list = { 0 };
+	MDB_txn *txn = NULL;
+	MDB_dbi dbi;
+	jit_err r;
+	int rc;
+
+	if (records != NULL)
+		*records = NULL;
+	if (count != NULL)
+		*count = 0;
+	r = check_handle(store, false, error);
+	if (r != JIT_OK)
+		return r;
+	if (records == NULL || count == NULL)
+		return jit_error_set(error, JIT_ERR_INVALID,
+				     "listing sessions in %s failed: invalid argument",
+				     store->dir);
+
+	r = store_read_begin(store, &txn, error);
+	if (r != JIT_OK)
+		return r;
+
+	rc = mdb_dbi_open(txn, SESSIONS_DB, 0, &dbi);
+	if (rc == MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return JIT_OK;
+	}
+	if (rc == 0)
+		r = session_load_all(store, txn, dbi, grant_id, max_records,
+				     &list, error);
+	else
+		r = store_error(store->dir, rc, error, "listing sessions");
+
+	/* Committing a read transaction keeps the database handle open. */
+	if (mdb_txn_commit(txn) != 0 && r == JIT_OK)
+		r = jit_error_set(error, JIT_ERR_STORE,
+				  "listing sessions in %s failed: ending the read transaction failed",
+				  store->dir);
+	if (r != JIT_OK) {
+		jit_session_records_free(list.items, list.count);
+		return r;
+	}
+
+	*records = list.items;
+	*count = list.count;
 	return JIT_OK;
 }

@@ -194,6 +194,16 @@ e2e_make_users()
 	e2e_add_user dave
 	e2e_add_user erin "$E2E_ERIN_PASSWORD"
 	e2e_add_member jit-gated carol
+	# The request workflow: frank and grace approve (dba-leads), heidi
+	# may use break-glass.
+	e2e_add_group dba-leads
+	e2e_add_group jit-break-glass
+	e2e_add_user frank
+	e2e_add_user grace
+	e2e_add_user heidi
+	e2e_add_member dba-leads frank
+	e2e_add_member dba-leads grace
+	e2e_add_member jit-break-glass heidi
 
 	for file in passwd group shadow gshadow; do
 		mount --bind "$T/etc/$file" "/etc/$file" || e2e_die "bind over /etc/$file failed"
@@ -470,4 +480,177 @@ ev_wait()
 ev_field()
 {
 	jq -j --arg f "$1" '.[$f] // empty | if type == "array" then implode else . end'
+}
+
+# ---------------------------------------------------------------------------
+# A real OpenSSH server for the session cases, started on first use. It
+# listens on the namespace's loopback only, with its own host key, public-key
+# logins only, and the PAM service "sshd" running pam_jit in the account and
+# session phases. carol's authorized key is $T/ssh/client_key.
+
+E2E_SSH_PORT=2222
+
+# Installs pam-session and writes the PAM services the session cases use:
+#   sshd       pam_jit in account and session, then pam_permit
+#   jit-sess   the same, for pam-session and pamtester
+e2e_make_session_pam()
+{
+	local service
+
+	if [ -x "$E2E_BUILD/tests/tools/pam-session" ]; then
+		install -o root -g root -m 0755 "$E2E_BUILD/tests/tools/pam-session" "$T/bin/pam-session"
+	fi
+
+	for service in sshd jit-sess; do
+		cat >"$T/pam.d/$service" <<-EOF
+		auth     required pam_deny.so
+		account  required $T/lib/pam_jit.so config=$CONF
+		account  required pam_permit.so
+		session  required $T/lib/pam_jit.so config=$CONF
+		session  required pam_permit.so
+		password required pam_deny.so
+		EOF
+	done
+}
+
+# sshd records logins in wtmp, btmp and lastlog under /var/log; a private
+# tmpfs there keeps the host's files untouched. journald keeps its journal
+# in /run (Storage=volatile), so it loses nothing.
+e2e_private_var_log()
+{
+	mountpoint -q /var/log && [ -e /var/log/.jit-e2e ] && return 0
+	mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /var/log || e2e_die "tmpfs on /var/log failed"
+	touch /var/log/.jit-e2e /var/log/wtmp /var/log/btmp /var/log/lastlog
+}
+
+e2e_write_sshd_config()
+{
+	local dir=$T/ssh
+
+	cat >"$dir/sshd_config" <<-EOF
+	# sshd for the jit end-to-end namespace: loopback, public keys only
+	ListenAddress 127.0.0.1
+	HostKey $dir/host_ed25519_key
+	PidFile none
+	UsePAM yes
+	PubkeyAuthentication yes
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	PermitRootLogin no
+	AuthorizedKeysFile .ssh/authorized_keys
+	StrictModes yes
+	UseDNS no
+	PrintMotd no
+	PrintLastLog no
+	X11Forwarding no
+	AllowTcpForwarding no
+	MaxStartups 100
+	LogLevel VERBOSE
+	EOF
+}
+
+# Starts sshd -D -e once per namespace and waits up to 10 s for its port.
+e2e_start_sshd()
+{
+	local dir=$T/ssh i
+
+	if [ -n "${E2E_SSHD_PID:-}" ] && kill -0 "$E2E_SSHD_PID" 2>/dev/null; then
+		return 0
+	fi
+	command -v /usr/sbin/sshd >/dev/null || e2e_die "sshd not found (run scripts/deps)"
+	command -v ssh >/dev/null || e2e_die "ssh not found (run scripts/deps)"
+
+	e2e_make_session_pam
+	e2e_private_var_log
+	install -d -m 0700 "$dir"
+	install -d -m 0755 /run/sshd
+	[ -f "$dir/host_ed25519_key" ] ||
+		ssh-keygen -q -t ed25519 -N '' -C jit-e2e-host -f "$dir/host_ed25519_key" ||
+		e2e_die "ssh-keygen for the host key failed"
+	[ -f "$dir/client_key" ] ||
+		ssh-keygen -q -t ed25519 -N '' -C jit-e2e-client -f "$dir/client_key" ||
+		e2e_die "ssh-keygen for the client key failed"
+	install -d -o carol -g carol -m 0700 "$T/home/carol/.ssh"
+	install -o carol -g carol -m 0600 "$dir/client_key.pub" "$T/home/carol/.ssh/authorized_keys"
+	e2e_write_sshd_config
+	/usr/sbin/sshd -t -f "$dir/sshd_config" >>"$T/sshd.log" 2>&1 || {
+		cat "$T/sshd.log" >&2
+		e2e_die "sshd -t rejected the test configuration"
+	}
+
+	/usr/sbin/sshd -D -e -f "$dir/sshd_config" -p "$E2E_SSH_PORT" </dev/null >>"$T/sshd.log" 2>&1 &
+	E2E_SSHD_PID=$!
+
+	for i in $(seq 100); do
+		if (exec 9<>"/dev/tcp/127.0.0.1/$E2E_SSH_PORT") 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$E2E_SSHD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$T/sshd.log" >&2
+	e2e_die "sshd did not listen on 127.0.0.1:$E2E_SSH_PORT within 10 s"
+}
+
+e2e_stop_sshd()
+{
+	local i
+
+	[ -n "${E2E_SSHD_PID:-}" ] || return 0
+	kill -TERM "$E2E_SSHD_PID" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$E2E_SSHD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$E2E_SSHD_PID" 2>/dev/null
+	wait "$E2E_SSHD_PID" 2>/dev/null
+	E2E_SSHD_PID=
+}
+
+# Runs the ssh client as root to USER@127.0.0.1 with the test key, public
+# key only, bounded by E2E_SSH_TIMEOUT seconds (default 30). Extra client
+# options may come before USER.
+e2e_ssh()
+{
+	local -a opts=()
+
+	while [ "${1:-}" != "${1#-}" ]; do
+		opts+=("$1")
+		shift
+	done
+	timeout "${E2E_SSH_TIMEOUT:-30}" ssh -F /dev/null -i "$T/ssh/client_key" \
+		-p "$E2E_SSH_PORT" -o BatchMode=yes -o IdentitiesOnly=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		-o ConnectTimeout=5 -o PasswordAuthentication=no \
+		-o KbdInteractiveAuthentication=no "${opts[@]}" "$1@127.0.0.1" "${@:2}"
+}
+
+# Starts jitctl watch in the background, output in $T/watch.log, and keeps
+# its pid in E2E_WATCH_PID.
+e2e_start_watch()
+{
+	"$JITCTL" --config "$CONF" watch "$@" </dev/null >>"$T/watch.log" 2>&1 &
+	E2E_WATCH_PID=$!
+}
+
+e2e_stop_watch()
+{
+	local i
+
+	[ -n "${E2E_WATCH_PID:-}" ] || return 0
+	kill -TERM "$E2E_WATCH_PID" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$E2E_WATCH_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$E2E_WATCH_PID" 2>/dev/null
+	wait "$E2E_WATCH_PID" 2>/dev/null
+	E2E_WATCH_PID=
+}
+
+# Prints how many session records the store holds.
+e2e_session_records()
+{
+	mdb_stat -s sessions "$STORE" 2>/dev/null | sed -n 's/^ *Entries: //p' | grep . || echo 0
 }

@@ -58,11 +58,38 @@ E2E_ALL_CASES=(
 	journal_events_read_back
 	journal_gone_or_slow_still_decides
 	sudo_authentication_and_cache
+	request_approve_then_sudo
+	request_self_approval_refused
+	request_two_approvals_distinct
+	request_outside_requesters_refused
+	request_reason_pattern_refused
+	request_duration_above_max_refused
+	request_expired_not_approvable
+	request_cancel_and_deny
+	approver_grants_through_broker
+	break_glass_member_flagged
+	break_glass_non_member_refused
+	broker_bad_messages_keep_serving
+	notify_command_gets_json
+	notify_command_hang_does_not_block
+	broker_units_verify
 	inventory_finds_planted_privilege
 	inventory_clean_host_finds_nothing
 	inventory_sudoers_syntax_error_reported
 	inventory_unreadable_sources_reported
 	inventory_without_sshd_reports_info
+	ssh_login_needs_grant_for_sshd
+	ssh_session_ended_at_grant_expiry
+	ssh_session_ended_on_revoke
+	ssh_twenty_logins_twenty_events
+	pam_session_rechecks_grant
+	session_of_exited_leader_forgotten
+	sudo_shell_killed_at_grant_end
+	sudo_command_ended_on_revoke
+	reap_twice_at_once_counts_once
+	expired_grant_denied_until_reaped
+	systemd_units_verify_and_score
+	session_warned_once_before_expiry
 )
 
 if [ $# -gt 0 ]; then

@@ -399,6 +399,100 @@ static void test_value_at_limit_not_cut(void **state)
 	free(value);
 }
 
+static void test_session_event_ids_and_priorities(void **state)
+{
+	(void)state;
+	assert_string_equal(jit_event_name(JIT_EVENT_SESSION_OPENED), "session-opened");
+	assert_string_equal(jit_event_message_id(JIT_EVENT_SESSION_OPENED),
+			    "18d61979f1bb4cf4b0fee41d2eb9996b");
+	assert_string_equal(jit_event_name(JIT_EVENT_SESSION_CLOSED), "session-closed");
+	assert_string_equal(jit_event_message_id(JIT_EVENT_SESSION_CLOSED),
+			    "706f1fb47b6d4b7098bc15a29af40820");
+	assert_string_equal(jit_event_name(JIT_EVENT_SESSION_ENDED), "session-ended");
+	assert_string_equal(jit_event_message_id(JIT_EVENT_SESSION_ENDED),
+			    "eb584d1f81e3450bba696b86f494594e");
+	assert_string_equal(jit_event_name(JIT_EVENT_GRANT_EXPIRING),
+			    "grant-expiring-warning");
+	assert_string_equal(jit_event_message_id(JIT_EVENT_GRANT_EXPIRING),
+			    "9a0411cc9a4e4d1eb373e4674fccbd2d");
+
+	assert_int_equal(jit_event_priority(JIT_EVENT_SESSION_OPENED), LOG_NOTICE);
+	assert_int_equal(jit_event_priority(JIT_EVENT_SESSION_CLOSED), LOG_INFO);
+	assert_int_equal(jit_event_priority(JIT_EVENT_SESSION_ENDED), LOG_NOTICE);
+	assert_int_equal(jit_event_priority(JIT_EVENT_GRANT_EXPIRING), LOG_INFO);
+}
+
+static void test_session_fields(void **state)
+{
+	jit_event ev = {
+		.type = JIT_EVENT_SESSION_ENDED, .reason = JIT_REASON_REVOKED,
+		.user = "carol", .service = "sshd", .grant_id = GRANT_ID,
+		.session_id = "c7", .leader_pid = 4242,
+		.duration_ms = 61500, .end_method = "signals",
+	};
+	jit_strlist fields = { 0 };
+
+	(void)state;
+	build(&ev, &fields);
+	assert_field_names(&fields);
+	assert_string_equal(field(&fields, "JIT_END_REASON"), "revoked");
+	assert_string_equal(field(&fields, "JIT_SESSION_ID"), "c7");
+	assert_string_equal(field(&fields, "JIT_LEADER_PID"), "4242");
+	assert_string_equal(field(&fields, "JIT_DURATION_MS"), "61500");
+	assert_string_equal(field(&fields, "JIT_END_METHOD"), "signals");
+	assert_null(field(&fields, "JIT_DECISION"));
+	assert_null(field(&fields, "JIT_DENY_REASON"));
+	jit_strlist_clear(&fields);
+
+	/* Only session-ended says why a session ended. */
+	ev.type = JIT_EVENT_SESSION_CLOSED;
+	build(&ev, &fields);
+	assert_null(field(&fields, "JIT_END_REASON"));
+	assert_string_equal(field(&fields, "JIT_DURATION_MS"), "61500");
+	jit_strlist_clear(&fields);
+
+	/* Unset numbers are left out like unset strings. */
+	ev = (jit_event){ .type = JIT_EVENT_SESSION_OPENED, .user = "carol",
+			  .grant_id = GRANT_ID };
+	build(&ev, &fields);
+	assert_null(field(&fields, "JIT_LEADER_PID"));
+	assert_null(field(&fields, "JIT_DURATION_MS"));
+	assert_null(field(&fields, "JIT_SESSION_ID"));
+	jit_strlist_clear(&fields);
+}
+
+static void test_session_messages_read_as_sentences(void **state)
+{
+	jit_event ev;
+
+	(void)state;
+	ev = (jit_event){ .type = JIT_EVENT_SESSION_OPENED, .user = "carol",
+			  .service = "sshd", .rhost = "192.0.2.7",
+			  .grant_id = GRANT_ID, .role = "ops",
+			  .expires = 1796415300 };
+	assert_message(&ev, "jit: opened session of carol through sshd from 192.0.2.7 (grant " GRANT_ID ") for role ops until 2026-12-04T20:15:00Z");
+
+	ev = (jit_event){ .type = JIT_EVENT_SESSION_CLOSED, .user = "carol",
+			  .service = "sshd", .grant_id = GRANT_ID,
+			  .duration_ms = 95400 };
+	assert_message(&ev, "jit: closed session of carol through sshd (grant " GRANT_ID ") after 1m35s");
+
+	ev = (jit_event){ .type = JIT_EVENT_SESSION_CLOSED, .user = "carol",
+			  .service = "sshd", .grant_id = GRANT_ID,
+			  .duration_ms = 250 };
+	assert_message(&ev, "jit: closed session of carol through sshd (grant " GRANT_ID ") after 0s");
+
+	ev = (jit_event){ .type = JIT_EVENT_SESSION_ENDED, .user = "carol",
+			  .service = "sshd", .grant_id = GRANT_ID,
+			  .reason = JIT_REASON_EXPIRED,
+			  .detail = "2 processes signalled" };
+	assert_message(&ev, "jit: ended session of carol through sshd (grant " GRANT_ID "): expired (2 processes signalled)");
+
+	ev = (jit_event){ .type = JIT_EVENT_GRANT_EXPIRING, .user = "carol",
+			  .grant_id = GRANT_ID, .expires = 1796415300 };
+	assert_message(&ev, "jit: warned carol that grant " GRANT_ID " ends at 2026-12-04T20:15:00Z");
+}
+
 static char *syslog_line(const jit_event *ev)
 {
 	jit_strlist fields = { 0 };
@@ -641,6 +735,106 @@ static void test_emit_falls_back_from_dead_journal(void **state)
 	run_isolated(fall_back_from_dead_journal_body);
 }
 
+static void test_request_event_ids_and_priorities(void **state)
+{
+	static const struct {
+		jit_event_type type;
+		const char *name;
+		const char *id;
+		int priority;
+	} expected[] = {
+		{ JIT_EVENT_REQUEST_CREATED, "request-created",
+		  "e5cabc504533466385828828fbe5aa95", LOG_NOTICE },
+		{ JIT_EVENT_REQUEST_APPROVED, "request-approved",
+		  "1e145f52b90c4da39fe43a7bfd803a39", LOG_NOTICE },
+		{ JIT_EVENT_REQUEST_DENIED, "request-denied",
+		  "825e468f204346dbbc5c9a7d43f2e6e0", LOG_NOTICE },
+		{ JIT_EVENT_REQUEST_CANCELLED, "request-cancelled",
+		  "45b1cd7203d9494e9a37deb85f3c7f1d", LOG_INFO },
+		{ JIT_EVENT_REQUEST_EXPIRED, "request-expired",
+		  "c55e7be0004f4396b57fb4221f1cdbf1", LOG_INFO },
+		{ JIT_EVENT_BREAK_GLASS_USED, "break-glass-used",
+		  "c770ba27eaff4557b1d9dc56bd97da26", LOG_ALERT },
+		{ JIT_EVENT_GRANT_REVIEWED, "grant-reviewed",
+		  "8ebf97729b21452f8bfb223471f7296a", LOG_NOTICE },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+		assert_string_equal(jit_event_name(expected[i].type), expected[i].name);
+		assert_string_equal(jit_event_message_id(expected[i].type), expected[i].id);
+		assert_int_equal(jit_event_priority(expected[i].type), expected[i].priority);
+	}
+}
+
+static void test_request_fields(void **state)
+{
+	jit_event ev = {
+		.type = JIT_EVENT_REQUEST_APPROVED,
+		.request_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+		.grant_id = GRANT_ID,
+		.user = "alice",
+		.actor = "frank",
+		.role = "db-admin",
+		.justification = "INC-4821 disk full",
+		.detail = "approval 1 of 2",
+	};
+	jit_strlist fields = { 0 };
+
+	(void)state;
+	build(&ev, &fields);
+	assert_field_names(&fields);
+	assert_string_equal(field(&fields, "JIT_EVENT"), "request-approved");
+	assert_string_equal(field(&fields, "JIT_REQUEST_ID"), ev.request_id);
+	assert_string_equal(field(&fields, "JIT_GRANT_ID"), GRANT_ID);
+	assert_string_equal(field(&fields, "JIT_USER"), "alice");
+	assert_string_equal(field(&fields, "JIT_ACTOR"), "frank");
+	assert_string_equal(field(&fields, "JIT_ROLE"), "db-admin");
+	assert_string_equal(field(&fields, "JIT_REASON"), "INC-4821 disk full");
+	assert_string_equal(field(&fields, "JIT_DETAIL"), "approval 1 of 2");
+	assert_string_equal(field(&fields, "PRIORITY"), "5");
+	assert_null(field(&fields, "JIT_DECISION"));
+	jit_strlist_clear(&fields);
+}
+
+static void test_request_messages_read_as_sentences(void **state)
+{
+	jit_event ev;
+
+	(void)state;
+	ev = (jit_event){ .type = JIT_EVENT_REQUEST_CREATED, .request_id = "R1",
+			  .user = "alice", .role = "db-admin",
+			  .justification = "INC-4821 disk full" };
+	assert_message(&ev, "jit: alice requested role db-admin (request R1): INC-4821 disk full");
+
+	ev = (jit_event){ .type = JIT_EVENT_REQUEST_APPROVED, .request_id = "R1",
+			  .user = "alice", .actor = "frank", .role = "db-admin",
+			  .detail = "approval 1 of 2" };
+	assert_message(&ev, "jit: frank approved request R1 of alice for role db-admin (approval 1 of 2)");
+
+	ev = (jit_event){ .type = JIT_EVENT_REQUEST_DENIED, .request_id = "R1",
+			  .user = "alice", .actor = "grace", .role = "db-admin",
+			  .detail = "use the replica" };
+	assert_message(&ev, "jit: grace denied request R1 of alice for role db-admin: use the replica");
+
+	ev = (jit_event){ .type = JIT_EVENT_REQUEST_CANCELLED, .request_id = "R1",
+			  .user = "alice", .actor = "alice", .role = "db-admin" };
+	assert_message(&ev, "jit: alice cancelled request R1 of alice for role db-admin");
+
+	ev = (jit_event){ .type = JIT_EVENT_REQUEST_EXPIRED, .request_id = "R1",
+			  .user = "alice", .role = "db-admin" };
+	assert_message(&ev, "jit: request R1 of alice for role db-admin expired undecided");
+
+	ev = (jit_event){ .type = JIT_EVENT_BREAK_GLASS_USED, .grant_id = GRANT_ID,
+			  .user = "heidi", .justification = "primary down",
+			  .expires = 1796415300 };
+	assert_message(&ev, "jit: break-glass grant " GRANT_ID " issued to heidi until 2026-12-04T20:15:00Z without approval: primary down");
+
+	ev = (jit_event){ .type = JIT_EVENT_GRANT_REVIEWED, .grant_id = GRANT_ID,
+			  .user = "heidi", .actor = "frank", .detail = "runbook followed" };
+	assert_message(&ev, "jit: frank reviewed break-glass grant " GRANT_ID " of heidi: runbook followed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,6 +843,9 @@ int main(void)
 		cmocka_unit_test(test_message_ids_distinct_hex),
 		cmocka_unit_test(test_fixed_names_ids_and_priorities),
 		cmocka_unit_test(test_unknown_type_rejected),
+		cmocka_unit_test(test_session_event_ids_and_priorities),
+		cmocka_unit_test(test_session_fields),
+		cmocka_unit_test(test_session_messages_read_as_sentences),
 		cmocka_unit_test(test_messages_read_as_sentences),
 		cmocka_unit_test(test_message_escapes_and_bounds_values),
 		cmocka_unit_test(test_unset_fields_left_out),
@@ -660,6 +857,9 @@ int main(void)
 		cmocka_unit_test(test_emit_sends_to_journal),
 		cmocka_unit_test(test_emit_falls_back_to_syslog),
 		cmocka_unit_test(test_emit_falls_back_from_dead_journal),
+		cmocka_unit_test(test_request_event_ids_and_priorities),
+		cmocka_unit_test(test_request_fields),
+		cmocka_unit_test(test_request_messages_read_as_sentences),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -293,6 +293,33 @@ static void request_hint_text(void **state)
 	assert_int_equal(strlen(hint), 15);
 }
 
+/* A user among a covering role's requesters is told to request it; the
+ * hint looks the user up, so these use root, which every host has. */
+static void request_hint_names_request(void **state)
+{
+	static const char *text =
+		"[jit]\nhostname = web1\n"
+		"[role admin]\ncommands = /usr/bin/psql\napprovers = root\n"
+		"[role ops]\ncommands = /usr/bin/psql\nrequesters = %root\n"
+		"approvers = nobody\ndefault_duration = 15m\n";
+	jit_access command = { .kind = JIT_ACCESS_COMMAND, .user = "root",
+			       .command = "/usr/bin/psql" };
+	jit_config *config = NULL;
+	jit_error error;
+	char hint[512];
+
+	(void)state;
+	assert_int_equal(jit_config_parse("test.conf", text, &config, &error), JIT_OK);
+	jit_request_hint(config, &command, NULL, hint, sizeof(hint));
+	assert_string_equal(hint, "request a grant: jitctl request --role ops --for 15m --reason \"...\"");
+
+	/* A user who may request no covering role asks an administrator. */
+	command.user = "no-such-user-jit";
+	jit_request_hint(config, &command, NULL, hint, sizeof(hint));
+	assert_string_equal(hint, "ask an administrator for a grant: jitctl grant no-such-user-jit --role admin --for 30m --reason \"...\"");
+	jit_config_free(config);
+}
+
 static void grant_states(void **state)
 {
 	const jit_config *config = *state;
@@ -328,7 +355,8 @@ static void sudo_timeout_values(void **state)
 
 	(void)state;
 	assert_int_equal(jit_decision_timeout(&decision, NOW * 1000), 30);
-	assert_int_equal(jit_decision_timeout(&decision, NOW * 1000 + 500), 29);
+	assert_int_equal(jit_decision_timeout(&decision, NOW * 1000 + 500), 30);
+	assert_int_equal(jit_decision_timeout(&decision, NOW * 1000 + 1000), 29);
 	assert_int_equal(jit_decision_timeout(&decision, (NOW + 29) * 1000), 1);
 	/* 0.4 s left: 0 would mean "no limit" to sudo, so the caller denies. */
 	assert_int_equal(jit_decision_timeout(&decision, (NOW + 30) * 1000 - 400), 0);
@@ -352,6 +380,7 @@ int main(void)
 		cmocka_unit_test(command_spec_syntax),
 		cmocka_unit_test(suggest_role_by_scope),
 		cmocka_unit_test(request_hint_text),
+		cmocka_unit_test(request_hint_names_request),
 		cmocka_unit_test(grant_states),
 		cmocka_unit_test(sudo_timeout_values),
 	};

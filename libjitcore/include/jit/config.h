@@ -53,6 +53,9 @@ typedef struct jit_config {
 	int64_t max_duration;      /* seconds, default 8h */
 	char *broker_socket;       /* default /run/jit/broker.sock */
 	char *break_glass_group;   /* default jit-break-glass */
+	int64_t break_glass_max_duration; /* seconds, default 1h, at most
+					   * max_duration */
+	char *notify_command;      /* absolute path, NULL = none */
 
 	/* [sudo] */
 	bool sudo_authenticate;    /* default true */
@@ -79,7 +82,12 @@ typedef struct jit_config {
  *   hosts, requesters, approvers) may continue on indented lines, which add
  *   to it; an indented line after any other key is an error.
  * - ';' after a blank starts a comment, as does ';' or '#' at the start of
- *   a line. An empty list value ("services =") is an empty list. */
+ *   a line. An empty list value ("services =") is an empty list.
+ * - A role with requesters or approvers takes part in requests: it needs
+ *   approvers, and when they are all user names (no %group), at least
+ *   approvals of them. A role with neither is for administrators only.
+ *   break_glass_max_duration may not exceed max_duration; when it is not
+ *   set, it is 1h or max_duration, whichever is shorter. */
 
 /* Loads path; on failure *config is NULL and error names file and line. */
 jit_err jit_config_load(const char *path, jit_config **config, jit_error *error);

@@ -91,9 +91,10 @@ void jit_decide(const jit_config *config, const jit_keyring *keys,
 		const jit_access *access, int64_t now_ms,
 		jit_decision *decision);
 
-/* Returns the whole seconds an allowed command may run from now_ms, for
- * sudo's timeout=: 0 when under JIT_COMMAND_MIN_REMAINING_MS remain (the
- * caller must then deny), at most INT_MAX (the largest sudo accepts). */
+/* Returns the seconds an allowed command may run from now_ms, for sudo's
+ * timeout=, rounded up to a whole second: 0 when under
+ * JIT_COMMAND_MIN_REMAINING_MS remain (the caller must then deny), at most
+ * INT_MAX (the largest sudo accepts). */
 int64_t jit_decision_timeout(const jit_decision *decision, int64_t now_ms);
 
 /* Loads keys and grants and decides; every failure denies with

@@ -1,8 +1,9 @@
 /* Building a grant from what was asked for: a role's defaults and caps,
  * the command syntax, and a grant's state at one instant.
  *
- * jitctl grant uses this today; an approved request will use the same
- * function, so a grant can never exceed its role whichever way it is made. */
+ * jitctl grant, approved requests and break-glass all build grants with
+ * jit_grant_build, so a grant can never exceed its role whichever way it
+ * is made. */
 #ifndef JIT_ISSUE_H
 #define JIT_ISSUE_H
 
@@ -61,7 +62,10 @@ const jit_role *jit_config_suggest_role(const jit_config *config,
 					const jit_decision *decision);
 
 /* Writes the next step for a user denied access, one line without a
- * trailing newline, e.g.
+ * trailing newline. When a role covers access and the user is among its
+ * requesters, that is
+ *   request a grant: jitctl request --role db-admin --for 30m --reason "..."
+ * and otherwise
  *   ask an administrator for a grant: jitctl grant alice --role db-admin --for 30m --reason "..."
  * naming a role that covers access when one exists, else the exact
  * --command, --runas or --service the grant needs. */

@@ -1,10 +1,15 @@
-/* The LMDB store. Nothing outside store.c includes lmdb.h.
+/* The LMDB store. Nothing outside store.c and store_requests.c (through
+ * src/store_internal.h) includes lmdb.h.
  *
  * Named databases:
  *   grants       grant id (16 bytes)            -> signed grant blob
  *   by_user      user name  (dupsort)           -> grant id
  *   by_expiry    not_after (u64 BE) + grant id  -> user name
  *   revocations  grant id                       -> encoded jit_revocation
+ *   sessions     grant id + leader pid (u32 BE) + leader start time
+ *                (u64 BE)                       -> encoded jit_session_record
+ *   requests     request id (16 bytes)          -> encoded jit_request
+ *   reviews      grant id                       -> encoded jit_review
  *
  * A jit_store is opened and closed inside one call: never kept across
  * fork(), never opened twice at once in one process. Opening sweeps stale
@@ -117,5 +122,139 @@ typedef void (*jit_reap_fn)(const uint8_t id[JIT_GRANT_ID_LEN],
 jit_err jit_store_reap(jit_store *store, int64_t now, size_t batch_size,
 		       jit_reap_fn on_removed, void *context, size_t *removed,
 		       jit_error *error);
+
+/* Sessions opened through pam_jit, each tied to the grant that allowed it.
+ * A session is named by its grant and its leader process: the pid and the
+ * process start time (clock ticks after boot, field 22 of /proc/PID/stat),
+ * so a recycled pid never matches a record. Records are few (one per live
+ * login) and every listing reads them all. */
+typedef struct jit_session_key {
+	uint8_t grant_id[JIT_GRANT_ID_LEN];
+	uint32_t leader_pid;
+	uint64_t leader_start;
+} jit_session_key;
+
+/* Set once a session was told that its grant ends soon. */
+#define JIT_SESSION_FLAG_WARNED 0x1u
+
+typedef struct jit_session_record {
+	jit_session_key key;
+	int64_t opened_at_ms;       /* wall clock, milliseconds */
+	int64_t not_after;          /* the grant's end, seconds */
+	uint32_t flags;             /* JIT_SESSION_FLAG_WARNED */
+	char *user;
+	char *service;
+	char *rhost;                /* "" when unknown, as every string here */
+	char *tty;
+	char *logind_session;       /* logind session id */
+	char *cgroup;               /* the leader's cgroup path */
+
+	/* Filled by jit_store_load_sessions, never stored: */
+	bool grant_stored;          /* the grant is still in the store */
+	bool grant_revoked;         /* a revocation is recorded for it */
+	bool damaged;               /* the value did not decode: only key is
+				     * valid, strings are NULL, times 0 */
+} jit_session_record;
+
+void jit_session_record_clear(jit_session_record *record);
+void jit_session_records_free(jit_session_record *records, size_t count);
+
+/* Stores record under its key, replacing a record with the same key.
+ * NULL strings are stored as "". */
+jit_err jit_store_put_session(jit_store *store,
+			      const jit_session_record *record,
+			      jit_error *error);
+
+/* Removes one record; JIT_ERR_NOT_FOUND when it is not there, so that of
+ * two processes removing the same session exactly one succeeds. */
+jit_err jit_store_delete_session(jit_store *store, const jit_session_key *key,
+				 jit_error *error);
+
+/* Sets flags on a stored record; JIT_ERR_NOT_FOUND when it is gone. */
+jit_err jit_store_set_session_flags(jit_store *store,
+				    const jit_session_key *key, uint32_t flags,
+				    jit_error *error);
+
+/* Loads the records of one grant (grant_id not NULL) or all of them, with
+ * the state of each record's grant, in one read transaction. Entries whose
+ * key has the wrong size are skipped; a value that does not decode gives a
+ * record marked damaged. At most max_records are returned
+ * (JIT_ERR_TOO_LARGE past that). */
+jit_err jit_store_load_sessions(jit_store *store, const uint8_t *grant_id,
+				size_t max_records,
+				jit_session_record **records, size_t *count,
+				jit_error *error);
+
+/* Requests and reviews (store_requests.c). The request model is in
+ * jit/request.h. Like sessions, these databases are opened inside each
+ * transaction, so a store made before they existed reads as having none. */
+typedef struct jit_request jit_request;
+
+/* Stores a new request; JIT_ERR_EXISTS when its id is taken. */
+jit_err jit_store_put_request(jit_store *store, const jit_request *request,
+			      jit_error *error);
+
+/* Reads one request; JIT_ERR_NOT_FOUND when absent, JIT_ERR_MALFORMED
+ * when its record does not decode. */
+jit_err jit_store_get_request(jit_store *store, const uint8_t id[16],
+			      jit_request *request, jit_error *error);
+
+/* Loads every request whose record decodes (damaged ones are skipped), at
+ * most max (JIT_ERR_TOO_LARGE past that). */
+jit_err jit_store_load_requests(jit_store *store, size_t max,
+				jit_request **requests, size_t *count,
+				jit_error *error);
+
+/* A grant to store together with a request's new state. The pointers stay
+ * owned by whoever filled it in. */
+typedef struct jit_grant_record {
+	const uint8_t *id;
+	const char *user;
+	int64_t not_after;
+	const uint8_t *blob;
+	size_t blob_len;
+} jit_grant_record;
+
+/* Changes one stored request: update receives the request and a grant
+ * record with blob NULL, and may change the request and fill in the
+ * record. When update returns JIT_OK, the changed request and the grant,
+ * if one was filled in, are written in the same write transaction that
+ * read the request, so concurrent decisions are serialised; otherwise
+ * nothing is written and its error is returned. JIT_ERR_NOT_FOUND when
+ * there is no such request. */
+typedef jit_err (*jit_request_update_fn)(jit_request *request,
+					 jit_grant_record *grant,
+					 void *context, jit_error *error);
+jit_err jit_store_update_request(jit_store *store, const uint8_t id[16],
+				 jit_request_update_fn update, void *context,
+				 jit_error *error);
+
+/* In one write transaction, marks each pending request with expires_at <=
+ * now as expired and removes closed requests whose decided_at is at or
+ * before forget_before. The requests that expired are returned as copies
+ * (*expired is NULL when none did). At most max_changes requests change
+ * per call; the rest wait for the next sweep. */
+jit_err jit_store_sweep_requests(jit_store *store, int64_t now,
+				 int64_t forget_before, size_t max_changes,
+				 jit_request **expired, size_t *count,
+				 jit_error *error);
+
+/* A review of a break-glass grant. */
+typedef struct jit_review {
+	int64_t reviewed_at;
+	char *reviewer;
+	char *note;
+} jit_review;
+
+void jit_review_clear(jit_review *review);
+
+/* Records a review; JIT_ERR_NOT_FOUND when the grant is not stored,
+ * JIT_ERR_EXISTS when it has a review already. */
+jit_err jit_store_put_review(jit_store *store, const uint8_t grant_id[16],
+			     const jit_review *review, jit_error *error);
+
+/* Reads a grant's review; JIT_ERR_NOT_FOUND when there is none. */
+jit_err jit_store_get_review(jit_store *store, const uint8_t grant_id[16],
+			     jit_review *review, jit_error *error);
 
 #endif

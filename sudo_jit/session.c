@@ -1,0 +1,65 @@
+/* The sudo command's session, recorded under the grant that allowed it.
+ *
+ * init_session runs in the sudo process that stays the command's parent
+ * until it exits, so that process is the session's leader. jitctl revoke,
+ * reap and watch then end the leader and everything below it when the
+ * grant is revoked or ends, which also reaches what a "sudo -s" shell
+ * started in the background. close removes the record. */
+#include "plugin.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+jit_err sudo_session_open(struct plugin *p, const jit_config *config,
+			  jit_error *error)
+{
+	jit_session_record record = { 0 };
+	jit_err r;
+
+	memcpy(record.key.grant_id, p->grant_id, JIT_GRANT_ID_LEN);
+	record.opened_at_ms = jit_clock_now_ms();
+	record.not_after = p->grant_ends;
+
+	r = jit_session_describe_leader(getpid(), &record, error);
+	if (r == JIT_OK) {
+		record.user = strdup(p->user.name);
+		record.service = strdup("sudo");
+		record.rhost = strdup("");
+		record.tty = strdup(p->user.tty);
+		if (record.user == NULL || record.service == NULL ||
+		    record.rhost == NULL || record.tty == NULL)
+			r = jit_error_set(error, JIT_ERR_NOMEM, "out of memory");
+	}
+	if (r == JIT_OK)
+		r = jit_session_record_open(config, &record, error);
+	if (r == JIT_OK) {
+		p->session_key = record.key;
+		p->session_recorded = true;
+	}
+
+	jit_session_record_clear(&record);
+	return r;
+}
+
+void sudo_session_close(struct plugin *p)
+{
+	jit_config *config = NULL;
+	jit_error error;
+	jit_err r;
+
+	if (!p->session_recorded)
+		return;
+	p->session_recorded = false;
+
+	/* A sweep that ended the session has already removed its record. */
+	jit_error_clear(&error);
+	r = jit_config_load(p->config_path, &config, &error);
+	if (r == JIT_OK)
+		r = jit_session_record_close(config, &p->session_key, &error);
+	if (r != JIT_OK && r != JIT_ERR_NOT_FOUND)
+		plugin_error(p, "the session record of %s could not be removed: %s",
+			     p->command != NULL ? p->command : "the command",
+			     error.message);
+	jit_config_free(config);
+}
