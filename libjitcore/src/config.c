@@ -342,6 +342,85 @@ static jit_err set_count(unsigned *slot, const char *value, jit_error *error)
 	return JIT_OK;
 }
 
+/* Longest reason_pattern accepted, in bytes. */
+#define REGEX_MAX 256
+
+/* Skips a bracket expression starting at p ('['); returns the byte after
+ * its ']', or NULL when it does not end. */
+static const char *skip_bracket(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	for (; *p != '\0'; p++) {
+		if (p[0] == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+			const char *close = strstr(p + 2, (const char[]){ p[1], ']', '\0' });
+
+			if (close == NULL)
+				return NULL;
+			p = close + 1;
+		} else if (*p == ']') {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Rejects patterns whose compiled form can grow without bound: glibc's
+ * regcomp copies a repeated expression, so repetition applied to a
+ * repetition ("a++", "(a+)+", "(a{9}){9}") multiplies its size, and a
+ * 181-byte pattern took over 2 GiB. A quantifier may follow only an atom
+ * or a group without repetition inside. */
+static bool regex_is_bounded(const char *pattern)
+{
+	bool group_repeats[REGEX_MAX + 1] = { false };
+	size_t depth = 0;
+	bool last_repeats = false;   /* the previous atom contains repetition */
+	bool after_quantifier = false;
+
+	for (const char *p = pattern; *p != '\0';) {
+		bool quantifier = *p == '*' || *p == '+' || *p == '?' || *p == '{';
+
+		if (quantifier) {
+			if (after_quantifier || last_repeats)
+				return false;
+			if (*p == '{') {
+				p = strchr(p, '}');
+				if (p == NULL)
+					return true;   /* regcomp reports it */
+			}
+			p++;
+			group_repeats[depth] = true;
+			after_quantifier = true;
+			continue;
+		}
+
+		after_quantifier = false;
+		last_repeats = false;
+		if (*p == '\\' && p[1] != '\0') {
+			p += 2;
+		} else if (*p == '[') {
+			p = skip_bracket(p);
+			if (p == NULL)
+				return true;
+		} else if (*p == '(') {
+			if (depth >= REGEX_MAX)
+				return false;
+			group_repeats[++depth] = false;
+			p++;
+		} else if (*p == ')' && depth > 0) {
+			last_repeats = group_repeats[depth--];
+			group_repeats[depth] = group_repeats[depth] || last_repeats;
+			p++;
+		} else {
+			p++;
+		}
+	}
+	return true;
+}
+
 static jit_err set_regex(char **slot, const char *value, jit_error *error)
 {
 	char reason[128];
@@ -353,6 +432,15 @@ static jit_err set_regex(char **slot, const char *value, jit_error *error)
 		*slot = NULL;
 		return JIT_OK;
 	}
+
+	if (strlen(value) > REGEX_MAX)
+		return jit_error_set(error, JIT_ERR_CONFIG,
+				     "the regular expression is longer than %d bytes",
+				     REGEX_MAX);
+	if (!regex_is_bounded(value))
+		return jit_error_set(error, JIT_ERR_CONFIG,
+				     "'%.*s' repeats a repetition (such as a++ or (a+)*); write it without nested repetition",
+				     QUOTE_MAX, value);
 
 	rc = regcomp(&regex, value, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {

@@ -342,12 +342,50 @@ static void test_bad_values_in_role_section(void **state)
 		{ "[role r]\napprovals = 99999999999\n", "not a whole number" },
 		{ "[role r]\nreason_pattern = (INC\n", "not a valid extended regular expression" },
 		{ "[role r]\nreason_pattern = [a-\n", "not a valid extended regular expression" },
+		/* Repetition of a repetition multiplies glibc's compiled size. */
+		{ "[role r]\nreason_pattern = a++\n", "repeats a repetition" },
+		{ "[role r]\nreason_pattern = a*?\n", "repeats a repetition" },
+		{ "[role r]\nreason_pattern = (a+)+\n", "repeats a repetition" },
+		{ "[role r]\nreason_pattern = ((ab)*c)*\n", "repeats a repetition" },
+		{ "[role r]\nreason_pattern = (a{9}){9}\n", "repeats a repetition" },
+		{ "[role r]\nreason_pattern = a{9}{9}\n", "repeats a repetition" },
 		{ "[role r]\nauthenticate = sometimes\n", "not a yes/no value" },
 		{ "[role r]\nrequest_ttl = 1w\n", "unknown unit 'w'" },
 	};
 
 	(void)state;
 	run_bad_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_reason_pattern_bounds(void **state)
+{
+	static const char *const accepted[] = {
+		"^INC-[0-9]{4,} ",
+		"^(INC|CHG)-[0-9]+",
+		"[+*?]+x",
+		"\\++",
+		"(ab)+(cd)*",
+		"[[:digit:]]+[]+]?",
+	};
+	char text[600], pattern[300];
+	jit_config *config = NULL;
+	jit_error error;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+		snprintf(text, sizeof(text), "[role r]\nreason_pattern = %s\n", accepted[i]);
+		print_message("pattern %s\n", accepted[i]);
+		assert_int_equal(jit_config_parse("test.conf", text, &config, &error), JIT_OK);
+		jit_config_free(config);
+	}
+
+	/* Too long: inih's line limit already rejects it before the
+	 * pattern's own 256-byte limit would. */
+	memset(pattern, 'a', 257);
+	pattern[257] = '\0';
+	snprintf(text, sizeof(text), "[role r]\nreason_pattern = %s\n", pattern);
+	assert_int_equal(jit_config_parse("test.conf", text, &config, &error), JIT_ERR_CONFIG);
+	assert_non_null(strstr(error.message, "test.conf:2"));
 }
 
 static void test_unknown_key_names_file_and_line(void **state)
@@ -957,6 +995,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values_in_sudo_section),
 		cmocka_unit_test(test_bad_values_in_pam_section),
 		cmocka_unit_test(test_bad_values_in_role_section),
+		cmocka_unit_test(test_reason_pattern_bounds),
 		cmocka_unit_test(test_unknown_key_names_file_and_line),
 		cmocka_unit_test(test_unknown_section),
 		cmocka_unit_test(test_key_outside_section),
