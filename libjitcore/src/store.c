@@ -1685,6 +1685,12 @@ static bool session_decode(const MDB_val *val, jit_session_record *record,
 static void session_write_begin(store_write *w, jit_store *store,
 				MDB_dbi *dbi)
 {
+	/* Every sudo call and login writes a session record, so its commit
+	 * skips the second of LMDB's two syncs (the meta page). That keeps
+	 * the store consistent; a crash may only lose the last commit, and
+	 * sessions do not outlive a crash anyway. The handle is this call's
+	 * own, so other writes keep both syncs. */
+	mdb_env_set_flags(store->env, MDB_NOMETASYNC, 1);
 	store_write_begin(w, store);
 	if (w->rc == 0)
 		w->rc = mdb_dbi_open(w->txn, SESSIONS_DB, MDB_CREATE, dbi);
