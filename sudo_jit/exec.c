@@ -223,7 +223,8 @@ static void add_runas_groups(struct strv *info,
 	fputs("runas_groups=", out);
 	for (int i = 0; i < count; i++)
 		fprintf(out, i == 0 ? "%u" : ",%u", (unsigned)groups[i]);
-	if (fclose(out) != 0)
+	/* fclose can return 0 yet leave list NULL when memory runs out. */
+	if (fclose(out) != 0 || list == NULL)
 		goto fail;
 
 	free(groups);

@@ -488,7 +488,9 @@ static jit_err build_message(const jit_event *ev, char **message)
 	put_sentence(f, ev);
 
 	failed = ferror(f) != 0;
-	if (fclose(f) != 0 || failed) {
+	/* glibc's fclose can return 0 yet leave the text NULL when shrinking
+	 * the buffer fails for lack of memory. */
+	if (fclose(f) != 0 || failed || text == NULL) {
 		free(text);
 		return JIT_ERR_NOMEM;
 	}
@@ -705,7 +707,9 @@ jit_err jit_event_format_syslog(const jit_strlist *fields, char **line,
 	}
 
 	failed = ferror(f) != 0;
-	if (fclose(f) != 0 || failed) {
+	/* glibc's fclose can return 0 yet leave the text NULL when shrinking
+	 * the buffer fails for lack of memory. */
+	if (fclose(f) != 0 || failed || text == NULL) {
 		free(text);
 		return jit_error_set(error, JIT_ERR_NOMEM,
 				     "cannot format an event: out of memory");

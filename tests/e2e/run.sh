@@ -90,6 +90,10 @@ E2E_ALL_CASES=(
 	expired_grant_denied_until_reaped
 	systemd_units_verify_and_score
 	session_warned_once_before_expiry
+	fault_reader_table_full
+	fault_alloc_failure_in_pam_module
+	fault_clock_far_from_grant
+	fault_store_file_system_full
 )
 
 if [ $# -gt 0 ]; then
