@@ -196,6 +196,7 @@ static int check_signed(const jitctl *ctl, const uint8_t *blob, size_t blob_len,
 
 static int sign_and_store(const jitctl *ctl, jit_grant *grant)
 {
+	jit_chain_grant_event evidence;
 	jit_issuer_key *key = NULL;
 	jit_store *store = NULL;
 	uint8_t *blob = NULL;
@@ -224,8 +225,12 @@ static int sign_and_store(const jitctl *ctl, jit_grant *grant)
 	r = ctl_store_open(ctl, JIT_STORE_WRITE, &store);
 	if (r != CTL_EXIT_OK)
 		goto out;
-	if (jit_store_put_grant(store, grant->id, grant->user, grant->not_after,
-				blob, blob_len, &error) != JIT_OK)
+	jit_chain_grant_event_init(&evidence,
+				   jit_event_name(JIT_EVENT_GRANT_ISSUED),
+				   grant, grant->requester);
+	if (jit_store_put_grant_with_evidence(store, grant->id, grant->user,
+					      grant->not_after, blob, blob_len,
+					      &evidence.ev, &error) != JIT_OK)
 		r = ctl_lib_error(ctl, &error);
 out:
 	jit_store_close(store);

@@ -52,6 +52,7 @@ static int record_revocation(const jitctl *ctl,
 			     const jit_revocation *revocation,
 			     jit_grant **grant)
 {
+	jit_chain_grant_event evidence;
 	jit_stored_grant stored = { 0 };
 	jit_store *store = NULL;
 	jit_error error;
@@ -74,7 +75,18 @@ static int record_revocation(const jitctl *ctl,
 		goto out;
 	}
 
-	if (jit_store_revoke(store, id, revocation, &error) != JIT_OK) {
+	*grant = read_for_event(&stored);
+	if (*grant != NULL) {
+		jit_chain_grant_event_init(&evidence,
+					   jit_event_name(JIT_EVENT_GRANT_REVOKED),
+					   *grant, revocation->actor);
+		/* The grant's own reason is in its grant-issued record. */
+		jit_chain_event_set_detail(&evidence.ev, "reason",
+					   revocation->reason);
+	}
+	if (jit_store_revoke_with_evidence(store, id, revocation,
+					   *grant != NULL ? &evidence.ev : NULL,
+					   &error) != JIT_OK) {
 		if (error.code == JIT_ERR_EXISTS)
 			report_already_revoked(ctl, store, id, id_text);
 		else if (error.code == JIT_ERR_NOT_FOUND)
@@ -83,10 +95,10 @@ static int record_revocation(const jitctl *ctl,
 		else
 			ctl_lib_error(ctl, &error);
 		r = CTL_EXIT_FAIL;
+		jit_grant_free(*grant);
+		*grant = NULL;
 		goto out;
 	}
-
-	*grant = read_for_event(&stored);
 out:
 	jit_stored_grant_clear(&stored);
 	jit_store_close(store);
@@ -266,6 +278,13 @@ int ctl_reap_grants(const jitctl *ctl, size_t batch, int64_t now_ms,
 	if (jit_store_reap(store, now_ms / 1000, batch, on_removed, &context,
 			   removed, &error) != JIT_OK)
 		r = ctl_lib_error(ctl, &error);
+	else if (ctl->config->evidence_retention > 0 &&
+		 jit_store_chain_prune(store, now_ms -
+				       ctl->config->evidence_retention * 1000,
+				       "reap", NULL, &error) != JIT_OK)
+		r = ctl_lib_error(ctl, &error);
+	else
+		r = ctl_chain_checkpoint(ctl, store, false);
 
 	if (context.failed_events > 0) {
 		ctl_error(ctl, "%zu grant-removed events were not recorded (%s); check journald or syslog",

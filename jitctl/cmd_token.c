@@ -135,12 +135,26 @@ static int check_importable(const jitctl *ctl, const jit_grant *grant,
 	return CTL_EXIT_OK;
 }
 
+static jit_err put_imported(jit_store *store, const jit_grant *grant,
+			    const uint8_t *blob, size_t blob_len,
+			    const char *actor, jit_error *error)
+{
+	jit_chain_grant_event evidence;
+
+	jit_chain_grant_event_init(&evidence,
+				   jit_event_name(JIT_EVENT_GRANT_IMPORTED),
+				   grant, actor);
+	return jit_store_put_grant_with_evidence(store, grant->id, grant->user,
+						 grant->not_after, blob,
+						 blob_len, &evidence.ev, error);
+}
+
 /* Stores the blob and sets *stored. An identical grant already stored is
  * left alone with *stored false. A different blob under the same id is
  * rejected rather than overwritten. */
 static int store_imported(const jitctl *ctl, const jit_grant *grant,
 			  const char *id, const uint8_t *blob, size_t blob_len,
-			  bool *stored)
+			  const char *actor, bool *stored)
 {
 	jit_stored_grant existing = { 0 };
 	jit_store *store = NULL;
@@ -165,9 +179,8 @@ static int store_imported(const jitctl *ctl, const jit_grant *grant,
 		}
 	} else if (error.code != JIT_ERR_NOT_FOUND) {
 		r = ctl_lib_error(ctl, &error);
-	} else if (jit_store_put_grant(store, grant->id, grant->user,
-				       grant->not_after, blob, blob_len,
-				       &error) != JIT_OK) {
+	} else if (put_imported(store, grant, blob, blob_len, actor,
+				&error) != JIT_OK) {
 		r = ctl_lib_error(ctl, &error);
 	} else {
 		*stored = true;
@@ -242,7 +255,8 @@ static int import_token(const jitctl *ctl, const char *file)
 	if (r == CTL_EXIT_OK)
 		r = ctl_invoking_user(ctl, &actor);
 	if (r == CTL_EXIT_OK)
-		r = store_imported(ctl, grant, id, blob, blob_len, &stored);
+		r = store_imported(ctl, grant, id, blob, blob_len, actor,
+				   &stored);
 	if (r != CTL_EXIT_OK)
 		goto out;
 

@@ -82,6 +82,13 @@ int cmd_cancel(jitctl *ctl, int argc, char **argv);
 int cmd_break_glass(jitctl *ctl, int argc, char **argv);
 int cmd_review(jitctl *ctl, int argc, char **argv);
 int cmd_broker(jitctl *ctl, int argc, char **argv);
+int cmd_audit(jitctl *ctl, int argc, char **argv);
+int cmd_report(jitctl *ctl, int argc, char **argv);
+
+/* cmd_audit.c: signs a checkpoint of the evidence chain in store, which
+ * must be open for writing. With print, says so on stdout and fails
+ * without an issuer key; without, only warns when there is none. */
+int ctl_chain_checkpoint(const jitctl *ctl, jit_store *store, bool print);
 
 /* context.c: messages, privileges, configuration and store access. */
 void ctl_error(const jitctl *ctl, const char *format, ...)

@@ -171,6 +171,38 @@ static const ctl_command commands[] = {
 		.run = cmd_reap,
 	},
 	{
+		.name = "audit",
+		.synopsis = "ID | --since TIME [--json] | --verify | --checkpoint",
+		.summary = "show the evidence of a grant's life, export or verify it",
+		.notes = "The store keeps a hash-chained record of every request, grant,\n"
+			 "revocation, removal and use. With a grant or request ID, prints its\n"
+			 "story in time order. --since prints every record from TIME on.\n"
+			 "--verify checks every link and every signed checkpoint and exits 1\n"
+			 "naming the first broken record. jitctl reap signs a checkpoint each run.\n",
+		.options = "  --since TIME   a duration back from now (30d, 12h) or an ISO 8601 time\n"
+			   "  --json         with --since: one JSON object per line\n"
+			   "  --verify       check the chain and its checkpoints\n"
+			   "  --checkpoint   sign the chain's head now with the issuer key (root)\n",
+		.writes = false,
+		.run = cmd_audit,
+	},
+	{
+		.name = "report",
+		.synopsis = "[--since TIME] [--json | --csv]",
+		.summary = "access review: grants, approvers and uses per user and role",
+		.notes = "Reads the evidence chain. For each user and role: the grants issued\n"
+			 "since TIME, who approved them, how often each was used (allowed sudo\n"
+			 "commands and logins), grants never used, break-glass grants still\n"
+			 "awaiting review, and the longest and total privileged time (from the\n"
+			 "start of a grant to its end or revocation, or to now).\n",
+		.options = "  --since TIME   a duration back from now or an ISO 8601 time\n"
+			   "                 (default 30d)\n"
+			   "  --json         print a JSON array, one object per user and role\n"
+			   "  --csv          print CSV, one row per grant\n",
+		.writes = false,
+		.run = cmd_report,
+	},
+	{
 		.name = "watch",
 		.synopsis = "[--reap-interval DURATION]",
 		.summary = "end sessions when their grant expires; run as a service",

@@ -60,7 +60,12 @@ static void emit_session_event(session_context *context,
 			"the session has no terminal to tell";
 	}
 
-	if (jit_event_emit(&event, &context->last_error) != JIT_OK)
+	/* The store is closed while the sweep reports, so the evidence
+	 * chain can be opened here. */
+	if (jit_chain_append_event(context->ctl->config->store, &event,
+				   &context->last_error) != JIT_OK)
+		context->failed_events++;
+	else if (jit_event_emit(&event, &context->last_error) != JIT_OK)
 		context->failed_events++;
 }
 

@@ -382,7 +382,25 @@ static jit_err emit_access_event(const account_check *check, jit_error *error)
 		ev.grant_id = grant_id;
 		ev.expires = decision->not_after;
 	}
-	return jit_event_emit(&ev, error);
+	return pam_jit_record(check->config, &ev, error);
+}
+
+jit_err pam_jit_record(const jit_config *config, const jit_event *ev,
+		       jit_error *error)
+{
+	jit_error chain_error;
+	jit_err chained = JIT_OK;
+	jit_err r;
+
+	jit_error_clear(&chain_error);
+	if (config != NULL)
+		chained = jit_chain_append_event(config->store, ev, &chain_error);
+	r = jit_event_emit(ev, error);
+	if (r == JIT_OK && chained != JIT_OK) {
+		*error = chain_error;
+		r = chained;
+	}
+	return r;
 }
 
 /* Emits the event, logs the outcome and sends a denied user a message.

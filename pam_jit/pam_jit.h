@@ -74,4 +74,10 @@ void run_check(pam_handle_t *pamh, int argc, const char **argv,
 /* Emits the access event, logs the outcome and tells a denied user why. */
 void report_outcome(pam_handle_t *pamh, int flags, account_check *check);
 
+/* Appends ev to the evidence chain of config's store (skipped when config
+ * is NULL because it did not load), then sends it to the journal. Fails
+ * when either failed; the journal gets the event either way. */
+jit_err pam_jit_record(const jit_config *config, const jit_event *ev,
+		       jit_error *error);
+
 #endif

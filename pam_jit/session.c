@@ -118,7 +118,7 @@ static jit_err emit_opened(const account_check *check,
 	};
 
 	jit_grant_id_format(record->key.grant_id, id);
-	return jit_event_emit(&ev, error);
+	return pam_jit_record(check->config, &ev, error);
 }
 
 /* Records, exports and reports an allowed session. Any failure removes the

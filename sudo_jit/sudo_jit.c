@@ -33,16 +33,21 @@ static void set_errstr(struct plugin *p, const char **errstr,
 	*errstr = p->errbuf;
 }
 
-/* Emits an access event, returning false when it could not be recorded.
- * request may be NULL when the failure came before the request was built,
- * and typed_line then names the command. */
-static bool record_access(const struct plugin *p,
+/* Records an access event in the evidence chain of the store, then in the
+ * journal, returning false when either failed. request may be NULL when
+ * the failure came before the request was built, and typed_line then
+ * names the command. config is NULL when it could not be loaded: then the
+ * store is unknown and only the journal gets the event.
+ * NOTE: when the journal fails after the chain record was written, the
+ * chain holds an access-allowed record for a call the plugin then denies. */
+static bool record_access(const struct plugin *p, const jit_config *config,
 			  const struct sudo_request *request,
 			  const char *typed_line, jit_reason reason,
 			  const char *detail, const jit_decision *decision)
 {
 	char grant_id[JIT_GRANT_ID_HEX_LEN + 1];
 	jit_event event = { 0 };
+	bool chained = true;
 	jit_error error;
 
 	event.type = reason == JIT_REASON_ALLOW ? JIT_EVENT_ACCESS_ALLOWED :
@@ -64,8 +69,15 @@ static bool record_access(const struct plugin *p,
 	}
 
 	jit_error_clear(&error);
+	if (config != NULL &&
+	    jit_chain_append_event(config->store, &event, &error) != JIT_OK) {
+		plugin_error(p, "the %s event was not recorded in the evidence chain: %s",
+			     jit_event_name(event.type), error.message);
+		chained = false;
+	}
+	jit_error_clear(&error);
 	if (jit_event_emit(&event, &error) == JIT_OK)
-		return true;
+		return chained;
 	plugin_error(p, "the %s event was not recorded: %s",
 		     jit_event_name(event.type), error.message);
 	return false;
@@ -82,7 +94,7 @@ static bool load_config(const struct plugin *p, const char *typed_line,
 
 	plugin_error(p, "%s", error.message);
 	if (record)
-		record_access(p, NULL, typed_line, JIT_REASON_CONFIG_ERROR,
+		record_access(p, NULL, NULL, typed_line, JIT_REASON_CONFIG_ERROR,
 			      error.message, NULL);
 	return false;
 }
@@ -163,7 +175,7 @@ static bool decide(const struct plugin *p, const jit_config *config,
 
 		plugin_error(p, "%s", error.message);
 		if (record)
-			record_access(p, NULL, typed,
+			record_access(p, config, NULL, typed,
 				      r == JIT_ERR_NOMEM ? JIT_REASON_INTERNAL_ERROR :
 				      JIT_REASON_OUT_OF_SCOPE, error.message, NULL);
 		free(typed);
@@ -176,14 +188,16 @@ static bool decide(const struct plugin *p, const jit_config *config,
 
 	print_denial(p, config, request, decision);
 	if (record)
-		record_access(p, request, NULL, decision->reason, decision->detail,
+		record_access(p, config, request, NULL, decision->reason,
+			      decision->detail,
 			      decision);
 	return false;
 }
 
 /* Rejections that come before any grant is looked at: options jit cannot
  * honour and variables set on the command line. */
-static bool check_front_end_options(const struct plugin *p, int argc,
+static bool check_front_end_options(const struct plugin *p,
+				    const jit_config *config, int argc,
 				    char *const argv[], char *env_add[])
 {
 	char message[256], name[68];
@@ -208,7 +222,8 @@ static bool check_front_end_options(const struct plugin *p, int argc,
 
 	plugin_error(p, "%s", message);
 	typed = argv_join(NULL, argc, argv);
-	record_access(p, NULL, typed, JIT_REASON_OUT_OF_SCOPE, message, NULL);
+	record_access(p, config, NULL, typed, JIT_REASON_OUT_OF_SCOPE, message,
+		      NULL);
 	free(typed);
 	return false;
 }
@@ -229,7 +244,7 @@ static bool authenticate(const struct plugin *p, const jit_config *config,
 	if (auth_for_grant(p, config, decision->grant_id, decision->not_after,
 			   &prompted, &error) != JIT_OK) {
 		plugin_error(p, "%s", error.message);
-		record_access(p, request, NULL, JIT_REASON_AUTH_FAILED,
+		record_access(p, config, request, NULL, JIT_REASON_AUTH_FAILED,
 			      error.message, decision);
 		return false;
 	}
@@ -240,7 +255,8 @@ static bool authenticate(const struct plugin *p, const jit_config *config,
 	if (jit_decision_allowed(decision))
 		return true;
 	print_denial(p, config, request, decision);
-	record_access(p, request, NULL, decision->reason, decision->detail,
+	record_access(p, config, request, NULL, decision->reason,
+		      decision->detail,
 		      decision);
 	return false;
 }
@@ -265,7 +281,8 @@ static bool prepare_exec(struct plugin *p, const jit_config *config,
 	else
 		reason = JIT_REASON_OUT_OF_SCOPE;
 	plugin_error(p, "%s", error.message);
-	record_access(p, request, NULL, reason, error.message, decision);
+	record_access(p, config, request, NULL, reason, error.message,
+		      decision);
 	return false;
 }
 
@@ -362,7 +379,7 @@ static int policy_check(int argc, char *const argv[], char *env_add[],
 
 	if (!load_config(p, typed, true, &config))
 		goto out;
-	if (!check_front_end_options(p, argc, argv, env_add))
+	if (!check_front_end_options(p, config, argc, argv, env_add))
 		goto out;
 	if (!decide(p, config, p->user.name, argc, argv, true, &request,
 		    &decision))
@@ -374,7 +391,8 @@ static int policy_check(int argc, char *const argv[], char *env_add[],
 
 	/* Every allow leaves an event: one that cannot be recorded is not
 	 * allowed. */
-	if (!record_access(p, &request, NULL, JIT_REASON_ALLOW, NULL, &decision))
+	if (!record_access(p, config, &request, NULL, JIT_REASON_ALLOW, NULL,
+			   &decision))
 		goto out;
 	memcpy(p->grant_id, decision.grant_id, JIT_GRANT_ID_LEN);
 	p->grant_ends = decision.not_after;
@@ -503,7 +521,7 @@ static int validate_grants(const struct plugin *p, const jit_config *config)
 		memcpy(decision.grant_id, grant->id, sizeof(decision.grant_id));
 		snprintf(decision.role, sizeof(decision.role), "%s", grant->role);
 		plugin_error(p, "%s", error.message);
-		record_access(p, NULL, "sudo -v", JIT_REASON_AUTH_FAILED,
+		record_access(p, config, NULL, "sudo -v", JIT_REASON_AUTH_FAILED,
 			      error.message, &decision);
 	}
 

@@ -3,6 +3,7 @@
 #define JIT_H
 
 #include "jit/broker.h"
+#include "jit/chain.h"
 #include "jit/config.h"
 #include "jit/decision.h"
 #include "jit/error.h"

@@ -74,6 +74,7 @@ static const key_spec jit_keys[] = {
 	CONFIG_KEY(break_glass_group, VALUE_NAME),
 	CONFIG_KEY(break_glass_max_duration, VALUE_DURATION),
 	CONFIG_KEY(notify_command, VALUE_PATH),
+	CONFIG_KEY(evidence_retention, VALUE_DURATION_ZERO_OK),
 };
 
 static const key_spec sudo_keys[] = {
@@ -342,7 +343,7 @@ static jit_err set_count(unsigned *slot, const char *value, jit_error *error)
 	return JIT_OK;
 }
 
-/* Longest reason_pattern accepted, in bytes. */
+/* Maximum length of a reason_pattern, in bytes. */
 #define REGEX_MAX 256
 
 /* Skips a bracket expression starting at p ('['); returns the byte after

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jit/chain.h"
+#include "jit/event.h"
 #include "jit/keys.h"
 
 void jit_request_outcome_clear(jit_request_outcome *outcome)
@@ -280,6 +282,7 @@ jit_err jit_requests_sweep_stored(const jit_config *config, int64_t now,
 static jit_err store_grant(const jit_config *config, const jit_grant *grant,
 			   jit_error *error)
 {
+	jit_chain_grant_event evidence;
 	jit_store *store = NULL;
 	uint8_t *blob = NULL;
 	size_t blob_len = 0;
@@ -288,9 +291,17 @@ static jit_err store_grant(const jit_config *config, const jit_grant *grant,
 	r = sign_grant(config, grant, &blob, &blob_len, error);
 	if (r == JIT_OK)
 		r = jit_store_open(config->store, JIT_STORE_WRITE, &store, error);
+	/* The requester issued a direct grant, or used break-glass. */
+	jit_chain_grant_event_init(&evidence, jit_event_name(grant->break_glass ?
+					JIT_EVENT_BREAK_GLASS_USED :
+					JIT_EVENT_GRANT_ISSUED),
+				   grant, grant->requester);
 	if (r == JIT_OK)
-		r = jit_store_put_grant(store, grant->id, grant->user,
-					grant->not_after, blob, blob_len, error);
+		r = jit_store_put_grant_with_evidence(store, grant->id,
+						      grant->user,
+						      grant->not_after, blob,
+						      blob_len, &evidence.ev,
+						      error);
 	jit_store_close(store);
 	free(blob);
 	return r;

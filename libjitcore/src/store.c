@@ -3,6 +3,7 @@
  * include lmdb.h, and every LMDB result code becomes a jit_err in
  * store_error(). */
 #include "jit/store.h"
+#include "jit/chain.h"
 #include "store_internal.h"
 
 #include <dirent.h>
@@ -20,8 +21,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-/* grants, by_user, by_expiry, revocations, sessions, requests and reviews,
- * with room for more: opening one past the limit fails with MDB_DBS_FULL. */
+/* grants, by_user, by_expiry, revocations, sessions, requests, reviews,
+ * chain, chain_meta and checkpoints, with room for more: opening one past the limit fails with MDB_DBS_FULL. */
 #define STORE_MAX_DBS 16
 #define STORE_USER_MAX 255
 #define STORE_EXPIRY_KEY_LEN (8 + JIT_GRANT_ID_LEN)
@@ -782,6 +783,17 @@ jit_err jit_store_put_grant(jit_store *store, const uint8_t id[JIT_GRANT_ID_LEN]
 			    const uint8_t *blob, size_t blob_len,
 			    jit_error *error)
 {
+	return jit_store_put_grant_with_evidence(store, id, user, not_after,
+						 blob, blob_len, NULL, error);
+}
+
+jit_err jit_store_put_grant_with_evidence(jit_store *store,
+					  const uint8_t id[JIT_GRANT_ID_LEN],
+					  const char *user, int64_t not_after,
+					  const uint8_t *blob, size_t blob_len,
+					  const jit_chain_event *ev,
+					  jit_error *error)
+{
 	char hex[JIT_GRANT_ID_HEX_LEN + 1];
 	store_write w;
 	jit_err r;
@@ -793,11 +805,17 @@ jit_err jit_store_put_grant(jit_store *store, const uint8_t id[JIT_GRANT_ID_LEN]
 
 	store_write_begin(&w, store);
 	put_grant_entries(&w, store, id, user, not_after, blob, blob_len);
+	if (w.rc == 0)
+		w.rc = jit_store__evidence_grant(store, w.txn, id, user, ev);
 	rc = store_write_end(&w);
 	if (rc == 0)
 		return JIT_OK;
 
 	format_id(id, hex);
+	if (rc == EINVAL)
+		return jit_error_set(error, JIT_ERR_INVALID,
+				     "storing grant %s failed: its evidence record is invalid",
+				     hex);
 	return store_error(store->dir, rc, error, "storing grant %s", hex);
 }
 
@@ -1250,6 +1268,16 @@ static jit_err revocation_decode(const jit_store *store, const MDB_val *val,
 jit_err jit_store_revoke(jit_store *store, const uint8_t id[JIT_GRANT_ID_LEN],
 			 const jit_revocation *revocation, jit_error *error)
 {
+	return jit_store_revoke_with_evidence(store, id, revocation, NULL,
+					      error);
+}
+
+jit_err jit_store_revoke_with_evidence(jit_store *store,
+				       const uint8_t id[JIT_GRANT_ID_LEN],
+				       const jit_revocation *revocation,
+				       const jit_chain_event *ev,
+				       jit_error *error)
+{
 	char hex[JIT_GRANT_ID_HEX_LEN + 1];
 	uint8_t *record = NULL;
 	size_t record_len = 0;
@@ -1276,12 +1304,19 @@ jit_err jit_store_revoke(jit_store *store, const uint8_t id[JIT_GRANT_ID_LEN],
 		w.rc = mdb_get(w.txn, store->grants, &key, &blob);
 	store_write_put(&w, store->revocations, key,
 			make_val(record, record_len), MDB_NOOVERWRITE);
+	if (w.rc == 0)
+		w.rc = jit_store__evidence_revoked(store, w.txn, id, revocation,
+						   ev);
 	rc = store_write_end(&w);
 	free(record);
 	if (rc == 0)
 		return JIT_OK;
 
 	format_id(id, hex);
+	if (rc == EINVAL)
+		return jit_error_set(error, JIT_ERR_INVALID,
+				     "revoking grant %s failed: its evidence record is invalid",
+				     hex);
 	if (rc == MDB_NOTFOUND)
 		return jit_error_set(error, JIT_ERR_NOT_FOUND,
 				     "revoking grant %s failed: it is not in %s",
@@ -1392,9 +1427,13 @@ static void reap_entry(jit_store *store, store_write *w, const MDB_val *key,
 	store_write_del(w, store->revocations, id, NULL);
 
 	/* Only a grant that was still stored counts as removed, so two
-	 * reapers never report the same grant. */
+	 * reapers never report the same grant, nor record its removal twice. */
 	if (removed && w->rc == 0)
 		w->rc = reap_batch_add(batch, expiry_key, &user_val);
+	if (removed && w->rc == 0)
+		w->rc = jit_store__evidence_removed(store, w->txn, id.mv_data,
+						    user,
+						    (int64_t)get_be64(expiry_key));
 }
 
 /* Walks the expiry index from its start in one write transaction, removing

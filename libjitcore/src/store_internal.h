@@ -42,4 +42,59 @@ int jit_store__put_grant_txn(jit_store *store, MDB_txn *txn,
 /* The grants database handle, for lookups inside a transaction. */
 MDB_dbi jit_store__grants_dbi(const jit_store *store);
 
+/* Appends ev to the evidence chain inside txn, so the record commits or
+ * aborts with the change it describes. Returns 0, an LMDB code, EINVAL
+ * for an event that jit_store_chain_append would reject, or ENOMEM. */
+struct jit_chain_event;
+int jit_store__chain_append_txn(jit_store *store, MDB_txn *txn,
+				const struct jit_chain_event *ev);
+
+/* Chain helpers shared by store_chain.c and store_checkpoint.c. */
+int jit_store__chain_open(MDB_txn *txn, bool create, MDB_dbi *chain,
+			  MDB_dbi *meta);
+int jit_store__chain_head(MDB_txn *txn, MDB_dbi meta, uint64_t *seq,
+			  uint8_t hash[32]);
+/* Decodes a chain record value as jit_store_chain_load does: 0, EBADMSG
+ * or ENOMEM. record_clear frees what decode filled in. */
+struct jit_chain_record;
+int jit_store__chain_decode(const MDB_val *value,
+			    struct jit_chain_record *record);
+void jit_store__chain_record_clear(struct jit_chain_record *record);
+
+/* Walks the chain inside txn as jit_store_chain_verify does. */
+struct jit_chain_verdict;
+int jit_store__chain_walk(MDB_txn *txn, MDB_dbi chain, MDB_dbi meta,
+			  struct jit_chain_verdict *verdict);
+/* Hashes the record stored under seq into hash; MDB_NOTFOUND if none. */
+int jit_store__chain_record_hash(MDB_txn *txn, MDB_dbi chain, uint64_t seq,
+				 uint8_t hash[32]);
+
+/* Evidence for the store's own changes (store_evidence.c), appended inside
+ * the change's transaction; same return values. A NULL event given to the
+ * grant and revocation functions means the default record: grant-issued,
+ * or grant-revoked with the revocation's actor and reason. */
+int jit_store__evidence_grant(jit_store *store, MDB_txn *txn,
+			      const uint8_t *id, const char *user,
+			      const struct jit_chain_event *given);
+int jit_store__evidence_revoked(jit_store *store, MDB_txn *txn,
+				const uint8_t *id,
+				const jit_revocation *revocation,
+				const struct jit_chain_event *given);
+int jit_store__evidence_removed(jit_store *store, MDB_txn *txn,
+				const uint8_t *id, const char *user,
+				int64_t not_after);
+int jit_store__evidence_request_created(jit_store *store, MDB_txn *txn,
+					const jit_request *request);
+int jit_store__evidence_request_expired(jit_store *store, MDB_txn *txn,
+					const jit_request *request);
+/* old_state is the jit_request_state before the change; issued_grant_id
+ * is NULL unless the change issued a grant. */
+int jit_store__evidence_request_changed(jit_store *store, MDB_txn *txn,
+					int old_state, size_t old_approvals,
+					const jit_request *request,
+					const uint8_t *issued_grant_id);
+int jit_store__evidence_review(jit_store *store, MDB_txn *txn,
+			       const uint8_t *grant_id,
+			       const jit_review *review);
+
 #endif

@@ -305,6 +305,8 @@ jit_err jit_store_put_request(jit_store *store, const jit_request *request,
 			     &(MDB_val){ JIT_REQUEST_ID_LEN, (void *)request->id },
 			     &(MDB_val){ w.len, w.data }, MDB_NOOVERWRITE);
 	if (rc == 0)
+		rc = jit_store__evidence_request_created(store, txn, request);
+	if (rc == 0)
 		rc = mdb_txn_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
@@ -480,6 +482,7 @@ jit_err jit_store_load_requests(jit_store *store, size_t max,
 
 /* Writes the changed request and, when update filled it in, the grant. */
 static jit_err write_update(jit_store *store, MDB_txn *txn, MDB_dbi dbi,
+			    const jit_request *before,
 			    const jit_request *request,
 			    const jit_grant_record *grant, const char *what,
 			    jit_error *error)
@@ -511,6 +514,10 @@ static jit_err write_update(jit_store *store, MDB_txn *txn, MDB_dbi dbi,
 		rc = jit_store__put_grant_txn(store, txn, grant->id, grant->user,
 					      grant->not_after, grant->blob,
 					      grant->blob_len);
+	if (rc == 0)
+		rc = jit_store__evidence_request_changed(store, txn,
+				(int)before->state, before->approval_count,
+				request, grant->blob != NULL ? grant->id : NULL);
 	return rc == 0 ? JIT_OK : jit_store__error(store, rc, error, what);
 }
 
@@ -519,6 +526,7 @@ jit_err jit_store_update_request(jit_store *store, const uint8_t id[16],
 				 jit_error *error)
 {
 	jit_request request = { 0 };
+	jit_request before = { 0 };
 	jit_grant_record grant = { 0 };
 	MDB_txn *txn = NULL;
 	MDB_dbi dbi;
@@ -544,10 +552,14 @@ jit_err jit_store_update_request(jit_store *store, const uint8_t id[16],
 	}
 
 	r = read_request(store, txn, dbi, id, &request, what, error);
-	if (r == JIT_OK)
+	if (r == JIT_OK) {
+		before.state = request.state;
+		before.approval_count = request.approval_count;
 		r = update(&request, &grant, context, error);
+	}
 	if (r == JIT_OK)
-		r = write_update(store, txn, dbi, &request, &grant, what, error);
+		r = write_update(store, txn, dbi, &before, &request, &grant,
+				 what, error);
 	if (r != JIT_OK)
 		goto out;
 
@@ -639,7 +651,8 @@ static int walk_requests(MDB_txn *txn, MDB_dbi dbi, int64_t now,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-static int apply_plan(MDB_txn *txn, MDB_dbi dbi, const sweep_plan *plan)
+static int apply_plan(jit_store *store, MDB_txn *txn, MDB_dbi dbi,
+		      const sweep_plan *plan)
 {
 	int rc = 0;
 
@@ -652,6 +665,9 @@ static int apply_plan(MDB_txn *txn, MDB_dbi dbi, const sweep_plan *plan)
 			     &(MDB_val){ JIT_REQUEST_ID_LEN, plan->expired[i].id },
 			     &(MDB_val){ w.len, w.data }, 0);
 		free(w.data);
+		if (rc == 0)
+			rc = jit_store__evidence_request_expired(store, txn,
+							&plan->expired[i]);
 	}
 	for (size_t i = 0; rc == 0 && i < plan->forget_count; i++) {
 		rc = mdb_del(txn, dbi,
@@ -726,7 +742,7 @@ jit_err jit_store_sweep_requests(jit_store *store, int64_t now,
 	if (rc == 0)
 		rc = walk_requests(txn, dbi, now, forget_before, &plan);
 	if (rc == 0)
-		rc = apply_plan(txn, dbi, &plan);
+		rc = apply_plan(store, txn, dbi, &plan);
 	if (rc == 0)
 		rc = forget_orphan_reviews(store, txn, &reviews);
 
@@ -801,6 +817,8 @@ jit_err jit_store_put_review(jit_store *store, const uint8_t grant_id[16],
 	if (rc == 0)
 		rc = mdb_put(txn, dbi, &key, &(MDB_val){ w.len, w.data },
 			     MDB_NOOVERWRITE);
+	if (rc == 0)
+		rc = jit_store__evidence_review(store, txn, grant_id, review);
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
 	else if (txn != NULL)

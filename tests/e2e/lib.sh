@@ -235,7 +235,7 @@ e2e_install_binaries()
 	exec "$@"
 	EOF
 
-	for tool in pam-call store-tamper; do
+	for tool in pam-call store-tamper chain-tamper; do
 		if [ -x "$E2E_BUILD/tests/tools/$tool" ]; then
 			install -o root -g root -m 0755 "$E2E_BUILD/tests/tools/$tool" "$T/bin/$tool"
 		fi
@@ -394,8 +394,9 @@ e2e_setup()
 	JITCTL=$T/bin/jitctl
 	PAM_CALL=$T/bin/pam-call
 	STORE_TAMPER=$T/bin/store-tamper
+	CHAIN_TAMPER=$T/bin/chain-tamper
 	E2E_ERIN_PASSWORD=erin-e2e-password
-	export T CONF STORE JITCTL PAM_CALL STORE_TAMPER
+	export T CONF STORE JITCTL PAM_CALL STORE_TAMPER CHAIN_TAMPER
 
 	e2e_mount_private
 	e2e_make_dev

@@ -90,6 +90,11 @@ E2E_ALL_CASES=(
 	expired_grant_denied_until_reaped
 	systemd_units_verify_and_score
 	session_warned_once_before_expiry
+	evidence_story_of_grant_life
+	evidence_json_lines_export
+	evidence_verify_finds_tampering
+	evidence_report_counts_match
+	evidence_retention_prunes_on_reap
 	fault_reader_table_full
 	fault_alloc_failure_in_pam_module
 	fault_clock_far_from_grant

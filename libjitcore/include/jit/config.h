@@ -56,6 +56,8 @@ typedef struct jit_config {
 	int64_t break_glass_max_duration; /* seconds, default 1h, at most
 					   * max_duration */
 	char *notify_command;      /* absolute path, NULL = none */
+	int64_t evidence_retention; /* seconds; 0 (default) keeps every
+				     * evidence record */
 
 	/* [sudo] */
 	bool sudo_authenticate;    /* default true */
