@@ -19,43 +19,6 @@
 #define CHAIN_RECORD_VERSION 1
 #define CHAIN_HEAD_LEN (8 + JIT_CHAIN_HASH_LEN)
 
-typedef struct chain_writer {
-	uint8_t *data;
-	size_t len;
-	size_t capacity;
-	bool failed;
-} chain_writer;
-
-typedef struct chain_reader {
-	const uint8_t *data;
-	size_t len;
-	size_t offset;
-	bool bad;
-	bool no_memory;
-} chain_reader;
-
-static void put_bytes(chain_writer *w, const void *bytes, size_t n)
-{
-	if (w->failed || n == 0)
-		return;
-	if (w->len + n > w->capacity) {
-		size_t capacity = w->capacity == 0 ? 256 : w->capacity;
-		uint8_t *data;
-
-		while (capacity < w->len + n)
-			capacity *= 2;
-		data = realloc(w->data, capacity);
-		if (data == NULL) {
-			w->failed = true;
-			return;
-		}
-		w->data = data;
-		w->capacity = capacity;
-	}
-	memcpy(w->data + w->len, bytes, n);
-	w->len += n;
-}
-
 static void put_be64(uint8_t out[8], uint64_t value)
 {
 	for (int i = 7; i >= 0; i--) {
@@ -73,59 +36,18 @@ static uint64_t get_be64(const uint8_t in[8])
 	return value;
 }
 
-static void put_u64(chain_writer *w, uint64_t value)
-{
-	uint8_t bytes[8];
+typedef store_writer chain_writer;
+typedef store_reader chain_reader;
 
-	put_be64(bytes, value);
-	put_bytes(w, bytes, 8);
-}
-
+/* Texts are cut to JIT_CHAIN_TEXT_MAX bytes, so a record stays small. */
 static void put_string(chain_writer *w, const char *text)
 {
-	size_t n = text != NULL ? strnlen(text, JIT_CHAIN_TEXT_MAX) : 0;
-	uint8_t bytes[2] = { (uint8_t)(n >> 8), (uint8_t)n };
-
-	put_bytes(w, bytes, 2);
-	put_bytes(w, text, n);
-}
-
-static const uint8_t *take(chain_reader *r, size_t n)
-{
-	const uint8_t *at;
-
-	if (r->bad || r->len - r->offset < n) {
-		r->bad = true;
-		return NULL;
-	}
-	at = r->data + r->offset;
-	r->offset += n;
-	return at;
-}
-
-static uint64_t get_u64(chain_reader *r)
-{
-	const uint8_t *at = take(r, 8);
-
-	return at != NULL ? get_be64(at) : 0;
+	store_put_string(w, text, text != NULL ? strnlen(text, JIT_CHAIN_TEXT_MAX) : 0);
 }
 
 static char *get_string(chain_reader *r)
 {
-	const uint8_t *length = take(r, 2);
-	size_t n = length != NULL ? (size_t)length[0] << 8 | length[1] : 0;
-	const uint8_t *at = take(r, n);
-	char *text;
-
-	if (at == NULL || n > JIT_CHAIN_TEXT_MAX ||
-	    memchr(at, '\0', n) != NULL) {
-		r->bad = true;
-		return NULL;
-	}
-	text = strndup((const char *)at, n);
-	if (text == NULL)
-		r->no_memory = r->bad = true;
-	return text;
+	return store_get_string(r, JIT_CHAIN_TEXT_MAX);
 }
 
 static void encode_record(chain_writer *w, const jit_chain_event *ev,
@@ -134,20 +56,20 @@ static void encode_record(chain_writer *w, const jit_chain_event *ev,
 {
 	uint8_t count = (uint8_t)ev->detail_count;
 
-	put_bytes(w, &(uint8_t){ CHAIN_RECORD_VERSION }, 1);
-	put_u64(w, seq);
-	put_u64(w, (uint64_t)time_ms);
+	store_put_bytes(w, &(uint8_t){ CHAIN_RECORD_VERSION }, 1);
+	store_put_u64(w, seq);
+	store_put_u64(w, (uint64_t)time_ms);
 	put_string(w, ev->type);
 	put_string(w, ev->grant_id);
 	put_string(w, ev->request_id);
 	put_string(w, ev->user);
 	put_string(w, ev->actor);
-	put_bytes(w, &count, 1);
+	store_put_bytes(w, &count, 1);
 	for (size_t i = 0; i < ev->detail_count; i++) {
 		put_string(w, ev->details[i].key);
 		put_string(w, ev->details[i].value);
 	}
-	put_bytes(w, prev_hash, JIT_CHAIN_HASH_LEN);
+	store_put_bytes(w, prev_hash, JIT_CHAIN_HASH_LEN);
 }
 
 static bool valid_event(const jit_chain_event *ev)
@@ -206,7 +128,7 @@ static void hash_bytes(const void *data, size_t len,
 static int decode_record(const MDB_val *value, jit_chain_record *record)
 {
 	chain_reader r = { .data = value->mv_data, .len = value->mv_size };
-	const uint8_t *version = take(&r, 1);
+	const uint8_t *version = store_take(&r, 1);
 	const uint8_t *count;
 	const uint8_t *prev;
 	size_t detail_count;
@@ -215,14 +137,14 @@ static int decode_record(const MDB_val *value, jit_chain_record *record)
 	if (version == NULL || version[0] != CHAIN_RECORD_VERSION)
 		return EBADMSG;
 
-	record->seq = get_u64(&r);
-	record->time_ms = (int64_t)get_u64(&r);
+	record->seq = store_get_u64(&r);
+	record->time_ms = (int64_t)store_get_u64(&r);
 	record->type = get_string(&r);
 	record->grant_id = get_string(&r);
 	record->request_id = get_string(&r);
 	record->user = get_string(&r);
 	record->actor = get_string(&r);
-	count = take(&r, 1);
+	count = store_take(&r, 1);
 	detail_count = count != NULL ? count[0] : 0;
 	if (detail_count > JIT_CHAIN_DETAILS_MAX)
 		r.bad = true;
@@ -231,7 +153,7 @@ static int decode_record(const MDB_val *value, jit_chain_record *record)
 		record->details[i].value = get_string(&r);
 		record->detail_count = i + 1;
 	}
-	prev = take(&r, JIT_CHAIN_HASH_LEN);
+	prev = store_take(&r, JIT_CHAIN_HASH_LEN);
 	if (!r.bad && r.offset != r.len)
 		r.bad = true;
 	if (r.bad) {

@@ -7,6 +7,8 @@
 
 #include <lmdb.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "jit/store.h"
 
@@ -96,5 +98,37 @@ int jit_store__evidence_request_changed(jit_store *store, MDB_txn *txn,
 int jit_store__evidence_review(jit_store *store, MDB_txn *txn,
 			       const uint8_t *grant_id,
 			       const jit_review *review);
+
+
+/* store_codec.c: records as big-endian integers and u16-length strings.
+ * Errors are sticky: a failed write sets failed, a short or invalid read
+ * sets bad (and no_memory when an allocation failed). */
+typedef struct store_writer {
+	uint8_t *data;
+	size_t len;
+	size_t capacity;
+	bool failed;
+} store_writer;
+
+typedef struct store_reader {
+	const uint8_t *data;
+	size_t len;
+	size_t offset;
+	bool bad;
+	bool no_memory;
+} store_reader;
+
+void store_put_bytes(store_writer *w, const void *bytes, size_t n);
+void store_put_u8(store_writer *w, unsigned value);
+void store_put_u16(store_writer *w, size_t value);
+void store_put_u64(store_writer *w, uint64_t value);
+/* Writes n bytes of text; more than UINT16_MAX fails the record. */
+void store_put_string(store_writer *w, const char *text, size_t n);
+const uint8_t *store_take(store_reader *r, size_t n);
+unsigned store_get_u8(store_reader *r);
+size_t store_get_u16(store_reader *r);
+uint64_t store_get_u64(store_reader *r);
+/* Reads a string of at most max bytes without NUL bytes, or NULL. */
+char *store_get_string(store_reader *r, size_t max);
 
 #endif

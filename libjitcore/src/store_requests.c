@@ -20,149 +20,32 @@
 #define REVIEWS_DB "reviews"
 #define RECORD_VERSION 1
 
-typedef struct writer {
-	uint8_t *data;
-	size_t len;
-	size_t capacity;
-	bool failed;
-} writer;
-
-typedef struct reader {
-	const uint8_t *data;
-	size_t len;
-	size_t offset;
-	bool bad;
-	bool no_memory;
-} reader;
-
-static void put_bytes(writer *w, const void *bytes, size_t n)
-{
-	if (w->failed || n == 0)
-		return;
-	if (w->len + n > w->capacity) {
-		size_t capacity = w->capacity == 0 ? 256 : w->capacity;
-		uint8_t *data;
-
-		while (capacity < w->len + n)
-			capacity *= 2;
-		data = realloc(w->data, capacity);
-		if (data == NULL) {
-			w->failed = true;
-			return;
-		}
-		w->data = data;
-		w->capacity = capacity;
-	}
-	memcpy(w->data + w->len, bytes, n);
-	w->len += n;
-}
-
-static void put_u8(writer *w, unsigned value)
-{
-	uint8_t byte = (uint8_t)value;
-
-	put_bytes(w, &byte, 1);
-}
-
-static void put_u16(writer *w, size_t value)
-{
-	uint8_t bytes[2] = { (uint8_t)(value >> 8), (uint8_t)value };
-
-	put_bytes(w, bytes, 2);
-}
-
-static void put_i64(writer *w, int64_t value)
-{
-	uint64_t v = (uint64_t)value;
-	uint8_t bytes[8];
-
-	for (int i = 7; i >= 0; i--) {
-		bytes[i] = (uint8_t)v;
-		v >>= 8;
-	}
-	put_bytes(w, bytes, 8);
-}
+typedef store_writer writer;
+typedef store_reader reader;
 
 /* Strings longer than a u16 length fail the whole record; the request
  * rules keep every text far below that. */
 static void put_string(writer *w, const char *text)
 {
-	size_t n = text != NULL ? strlen(text) : 0;
-
-	if (n > UINT16_MAX) {
-		w->failed = true;
-		return;
-	}
-	put_u16(w, n);
-	put_bytes(w, text, n);
-}
-
-static const uint8_t *take(reader *r, size_t n)
-{
-	const uint8_t *at;
-
-	if (r->bad || r->len - r->offset < n) {
-		r->bad = true;
-		return NULL;
-	}
-	at = r->data + r->offset;
-	r->offset += n;
-	return at;
-}
-
-static unsigned get_u8(reader *r)
-{
-	const uint8_t *at = take(r, 1);
-
-	return at != NULL ? at[0] : 0;
-}
-
-static size_t get_u16(reader *r)
-{
-	const uint8_t *at = take(r, 2);
-
-	return at != NULL ? (size_t)at[0] << 8 | at[1] : 0;
-}
-
-static int64_t get_i64(reader *r)
-{
-	const uint8_t *at = take(r, 8);
-	uint64_t value = 0;
-
-	for (int i = 0; at != NULL && i < 8; i++)
-		value = value << 8 | at[i];
-	return (int64_t)value;
+	store_put_string(w, text, text != NULL ? strlen(text) : 0);
 }
 
 static char *get_string(reader *r)
 {
-	size_t n = get_u16(r);
-	const uint8_t *at = take(r, n);
-	char *text;
-
-	if (at == NULL || memchr(at, '\0', n) != NULL) {
-		r->bad = true;
-		return NULL;
-	}
-	text = strndup((const char *)at, n);
-	if (text == NULL) {
-		r->no_memory = true;
-		r->bad = true;
-	}
-	return text;
+	return store_get_string(r, UINT16_MAX);
 }
 
 static void encode_request(writer *w, const jit_request *request)
 {
-	put_u8(w, RECORD_VERSION);
-	put_u8(w, (unsigned)request->state);
-	put_u8(w, request->has_grant);
-	put_bytes(w, request->grant_id, JIT_GRANT_ID_LEN);
-	put_i64(w, request->created_at);
-	put_i64(w, request->expires_at);
-	put_i64(w, request->decided_at);
-	put_i64(w, request->duration);
-	put_i64(w, request->start);
+	store_put_u8(w, RECORD_VERSION);
+	store_put_u8(w, (unsigned)request->state);
+	store_put_u8(w, request->has_grant);
+	store_put_bytes(w, request->grant_id, JIT_GRANT_ID_LEN);
+	store_put_u64(w, (uint64_t)request->created_at);
+	store_put_u64(w, (uint64_t)request->expires_at);
+	store_put_u64(w, (uint64_t)request->decided_at);
+	store_put_u64(w, (uint64_t)request->duration);
+	store_put_u64(w, (uint64_t)request->start);
 	put_string(w, request->requester);
 	put_string(w, request->role);
 	put_string(w, request->reason);
@@ -173,9 +56,9 @@ static void encode_request(writer *w, const jit_request *request)
 		w->failed = true;
 		return;
 	}
-	put_u16(w, request->approval_count);
+	store_put_u16(w, request->approval_count);
 	for (size_t i = 0; i < request->approval_count; i++) {
-		put_i64(w, request->approvals[i].at);
+		store_put_u64(w, (uint64_t)request->approvals[i].at);
 		put_string(w, request->approvals[i].approver);
 		put_string(w, request->approvals[i].note);
 	}
@@ -183,7 +66,7 @@ static void encode_request(writer *w, const jit_request *request)
 
 static void decode_approvals(reader *r, jit_request *request)
 {
-	size_t count = get_u16(r);
+	size_t count = store_get_u16(r);
 
 	if (r->bad || count > JIT_REQUEST_APPROVALS_MAX) {
 		r->bad = true;
@@ -200,7 +83,7 @@ static void decode_approvals(reader *r, jit_request *request)
 	for (size_t i = 0; i < count && !r->bad; i++) {
 		jit_approval *approval = &request->approvals[i];
 
-		approval->at = get_i64(r);
+		approval->at = (int64_t)store_get_u64(r);
 		approval->approver = get_string(r);
 		approval->note = get_string(r);
 		request->approval_count = i + 1;
@@ -215,18 +98,18 @@ static jit_err decode_request(const MDB_val *value, jit_request *request)
 	const uint8_t *grant_id;
 	unsigned state;
 
-	if (get_u8(&r) != RECORD_VERSION)
+	if (store_get_u8(&r) != RECORD_VERSION)
 		r.bad = true;
-	state = get_u8(&r);
-	request->has_grant = get_u8(&r) != 0;
-	grant_id = take(&r, JIT_GRANT_ID_LEN);
+	state = store_get_u8(&r);
+	request->has_grant = store_get_u8(&r) != 0;
+	grant_id = store_take(&r, JIT_GRANT_ID_LEN);
 	if (grant_id != NULL)
 		memcpy(request->grant_id, grant_id, JIT_GRANT_ID_LEN);
-	request->created_at = get_i64(&r);
-	request->expires_at = get_i64(&r);
-	request->decided_at = get_i64(&r);
-	request->duration = get_i64(&r);
-	request->start = get_i64(&r);
+	request->created_at = (int64_t)store_get_u64(&r);
+	request->expires_at = (int64_t)store_get_u64(&r);
+	request->decided_at = (int64_t)store_get_u64(&r);
+	request->duration = (int64_t)store_get_u64(&r);
+	request->start = (int64_t)store_get_u64(&r);
 	request->requester = get_string(&r);
 	request->role = get_string(&r);
 	request->reason = get_string(&r);
@@ -797,8 +680,8 @@ jit_err jit_store_put_review(jit_store *store, const uint8_t grant_id[16],
 
 	jit_grant_id_format(grant_id, hex);
 	snprintf(what, sizeof(what), "reviewing grant %s", hex);
-	put_u8(&w, RECORD_VERSION);
-	put_i64(&w, review->reviewed_at);
+	store_put_u8(&w, RECORD_VERSION);
+	store_put_u64(&w, (uint64_t)review->reviewed_at);
 	put_string(&w, review->reviewer);
 	put_string(&w, review->note);
 	if (w.failed) {
@@ -839,9 +722,9 @@ static jit_err decode_review(const MDB_val *value, jit_review *review)
 {
 	reader r = { .data = value->mv_data, .len = value->mv_size };
 
-	if (get_u8(&r) != RECORD_VERSION)
+	if (store_get_u8(&r) != RECORD_VERSION)
 		r.bad = true;
-	review->reviewed_at = get_i64(&r);
+	review->reviewed_at = (int64_t)store_get_u64(&r);
 	review->reviewer = get_string(&r);
 	review->note = get_string(&r);
 	if (r.offset != r.len)
