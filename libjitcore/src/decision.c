@@ -320,46 +320,87 @@ static void record_candidate(jit_decision *decision, jit_reason reason,
 			 grant->role);
 }
 
+/* A decision in progress over grants seen one at a time. */
+typedef struct deciding {
+	const jit_config *config;
+	const jit_keyring *keys;
+	const jit_access *access;
+	const char *host;
+	int64_t now_ms;
+	jit_decision *decision;
+	char verify_message[JIT_ERROR_MESSAGE_MAX];
+} deciding;
+
+static void decide_begin(deciding *d, const jit_config *config,
+			 const jit_keyring *keys, const jit_access *access,
+			 int64_t now_ms, jit_decision *decision)
+{
+	memset(d, 0, sizeof(*d));
+	d->config = config;
+	d->keys = keys;
+	d->access = access;
+	d->host = access->host != NULL ? access->host : config->hostname;
+	d->now_ms = now_ms;
+	d->decision = decision;
+
+	memset(decision, 0, sizeof(*decision));
+	decision->reason = JIT_REASON_NO_GRANT;
+}
+
+/* Judges one more grant; true once a grant allows. */
+static bool decide_next(deciding *d, const jit_stored_grant *stored)
+{
+	jit_grant *grant = NULL;
+	jit_error error;
+	jit_reason reason;
+	jit_err r;
+
+	jit_error_clear(&error);
+	r = jit_grant_verify(stored->blob, stored->blob_len, d->keys, &grant,
+			     &error);
+	if (r != JIT_OK)
+		reason = reason_for_verify_error(r);
+	else
+		reason = judge_grant(d->config, grant, stored->revoked,
+				     d->access, d->host, d->now_ms);
+
+	if (!d->decision->has_grant ||
+	    closeness(reason) > closeness(d->decision->reason)) {
+		record_candidate(d->decision, reason, stored->id, grant);
+		if (r != JIT_OK)
+			snprintf(d->verify_message, sizeof(d->verify_message),
+				 "%s", error.message);
+	}
+	jit_grant_free(grant);
+	return reason == JIT_REASON_ALLOW;
+}
+
+static void decide_end(deciding *d)
+{
+	explain(d->decision, d->access, d->host, d->verify_message);
+}
+
 void jit_decide(const jit_config *config, const jit_keyring *keys,
 		const jit_stored_grant *grants, size_t count,
 		const jit_access *access, int64_t now_ms,
 		jit_decision *decision)
 {
-	const char *host = access->host != NULL ? access->host : config->hostname;
-	char verify_message[JIT_ERROR_MESSAGE_MAX] = "";
+	deciding d;
 
-	memset(decision, 0, sizeof(*decision));
-	decision->reason = JIT_REASON_NO_GRANT;
-
+	decide_begin(&d, config, keys, access, now_ms, decision);
 	for (size_t i = 0; i < count; i++) {
-		jit_grant *grant = NULL;
-		jit_error error;
-		jit_reason reason;
-		jit_err r;
-
-		jit_error_clear(&error);
-		r = jit_grant_verify(grants[i].blob, grants[i].blob_len, keys,
-				     &grant, &error);
-		if (r != JIT_OK)
-			reason = reason_for_verify_error(r);
-		else
-			reason = judge_grant(config, grant, grants[i].revoked,
-					     access, host, now_ms);
-
-		if (!decision->has_grant ||
-		    closeness(reason) > closeness(decision->reason)) {
-			record_candidate(decision, reason, grants[i].id, grant);
-			if (r != JIT_OK)
-				snprintf(verify_message, sizeof(verify_message),
-					 "%s", error.message);
-		}
-		jit_grant_free(grant);
-
-		if (reason == JIT_REASON_ALLOW)
+		if (decide_next(&d, &grants[i]))
 			break;
 	}
+	decide_end(&d);
+}
 
-	explain(decision, access, host, verify_message);
+static jit_err decide_visited(jit_stored_grant *grant, bool *stop,
+			      void *context, jit_error *error)
+{
+	(void)error;
+	*stop = decide_next(context, grant);
+	return JIT_OK;
 }
 
 static void deny_early(jit_decision *decision, jit_reason reason,
@@ -381,9 +422,8 @@ void jit_check(const jit_config *config, const jit_access *access,
 {
 	jit_keyring *keys = NULL;
 	jit_store *store = NULL;
-	jit_stored_grant *grants = NULL;
-	size_t count = 0;
 	jit_error error;
+	deciding d;
 	jit_err r;
 
 	jit_error_clear(&error);
@@ -413,23 +453,21 @@ void jit_check(const jit_config *config, const jit_access *access,
 		return;
 	}
 
-	/* The store is closed again before deciding, so nothing that runs
+	/* Grants are judged as they are read, so a check stops reading at the
+	 * first grant that allows: the user's other grants are never paged in.
+	 * The store is closed again before returning, so nothing that runs
 	 * after this call (PAM in sudo, the command itself) sees it open. */
+	decide_begin(&d, config, keys, access, now_ms, decision);
 	r = jit_store_open(config->store, JIT_STORE_READ, &store, &error);
 	if (r == JIT_OK)
-		r = jit_store_load_user(store, access->user,
-					JIT_MAX_GRANTS_PER_USER, &grants,
-					&count, &error);
+		r = jit_store_visit_user(store, access->user,
+					 JIT_MAX_GRANTS_PER_USER, decide_visited, &d,
+					 &error);
 	jit_store_close(store);
-	if (r != JIT_OK) {
+	if (r != JIT_OK)
 		deny_early(decision, reason_for_store_error(r), error.message);
-		jit_keyring_free(keys);
-		return;
-	}
-
-	jit_decide(config, keys, grants, count, access, now_ms, decision);
-
-	jit_stored_grants_free(grants, count);
+	else
+		decide_end(&d);
 	jit_keyring_free(keys);
 }
 

@@ -985,12 +985,22 @@ static jit_err grant_list_reserve(grant_list *list, const char *dir,
 	return JIT_OK;
 }
 
-/* Appends the grant that id refers to. An index entry that is not a grant
- * id, or whose grant is gone, is skipped: it allows nothing. */
-static jit_err grant_list_add(jit_store *store, MDB_txn *txn,
-			      const MDB_val *id, grant_list *list,
-			      jit_error *error)
+/* One walk over the grants indexed under a user. */
+typedef struct user_walk {
+	const char *user;
+	size_t max_grants;
+	size_t seen;
+	jit_grant_visit_fn visit;
+	void *context;
+	bool stop;
+} user_walk;
+
+/* Hands the grant that id refers to to the visitor. An index entry that is
+ * not a grant id, or whose grant is gone, is skipped: it allows nothing. */
+static jit_err walk_entry(jit_store *store, MDB_txn *txn, const MDB_val *id,
+			  user_walk *walk, jit_error *error)
 {
+	jit_stored_grant grant;
 	MDB_val key = *id, blob;
 	jit_err r;
 	int rc;
@@ -1004,71 +1014,62 @@ static jit_err grant_list_add(jit_store *store, MDB_txn *txn,
 	if (rc != 0)
 		return store_error(store->dir, rc, error, "reading a grant");
 
-	r = grant_list_reserve(list, store->dir, error);
-	if (r != JIT_OK)
-		return r;
+	if (walk->seen == walk->max_grants)
+		return jit_error_set(error, JIT_ERR_TOO_LARGE,
+				     "reading grants of user %.64s from %s failed: more than %zu stored",
+				     walk->user, store->dir, walk->max_grants);
+	walk->seen++;
 
-	r = copy_grant(store, txn, id, &blob, &list->items[list->count], error);
+	r = copy_grant(store, txn, id, &blob, &grant, error);
 	if (r == JIT_OK)
-		list->count++;
+		r = walk->visit(&grant, &walk->stop, walk->context, error);
+	jit_stored_grant_clear(&grant);
 	return r;
 }
 
-static jit_err load_user_entries(jit_store *store, MDB_txn *txn,
-				 const char *user, size_t max_grants,
-				 grant_list *list, jit_error *error)
+static jit_err walk_user_entries(jit_store *store, MDB_txn *txn,
+				 user_walk *walk, jit_error *error)
 {
 	MDB_cursor *cursor = NULL;
-	MDB_val key = make_val(user, strlen(user)), id;
+	MDB_val key = make_val(walk->user, strlen(walk->user)), id;
 	jit_err r = JIT_OK;
 	int rc;
 
 	rc = mdb_cursor_open(txn, store->by_user, &cursor);
 	if (rc != 0)
 		return store_error(store->dir, rc, error,
-				   "reading grants of user %.64s", user);
+				   "reading grants of user %.64s", walk->user);
 
 	rc = mdb_cursor_get(cursor, &key, &id, MDB_SET);
-	while (rc == 0) {
-		if (list->count == max_grants) {
-			r = jit_error_set(error, JIT_ERR_TOO_LARGE,
-					  "reading grants of user %.64s from %s failed: more than %zu stored",
-					  user, store->dir, max_grants);
-			break;
-		}
-
-		r = grant_list_add(store, txn, &id, list, error);
+	while (rc == 0 && !walk->stop) {
+		r = walk_entry(store, txn, &id, walk, error);
 		if (r != JIT_OK)
 			break;
 
 		rc = mdb_cursor_get(cursor, &key, &id, MDB_NEXT_DUP);
 	}
 
-	if (r == JIT_OK && rc != MDB_NOTFOUND)
+	if (r == JIT_OK && !walk->stop && rc != MDB_NOTFOUND)
 		r = store_error(store->dir, rc, error,
-				"reading grants of user %.64s", user);
+				"reading grants of user %.64s", walk->user);
 	mdb_cursor_close(cursor);
 	return r;
 }
 
-jit_err jit_store_load_user(jit_store *store, const char *user,
-			    size_t max_grants, jit_stored_grant **grants,
-			    size_t *count, jit_error *error)
+jit_err jit_store_visit_user(jit_store *store, const char *user,
+			     size_t max_grants, jit_grant_visit_fn visit,
+			     void *context, jit_error *error)
 {
-	grant_list list = { 0 };
+	user_walk walk = { 0 };
 	MDB_txn *txn = NULL;
 	jit_err r;
 
-	if (grants != NULL)
-		*grants = NULL;
-	if (count != NULL)
-		*count = 0;
 	r = check_handle(store, false, error);
 	if (r == JIT_OK)
 		r = check_user(store, user, error);
 	if (r != JIT_OK)
 		return r;
-	if (grants == NULL || count == NULL)
+	if (visit == NULL)
 		return jit_error_set(error, JIT_ERR_INVALID,
 				     "reading grants from %s failed: invalid argument",
 				     store->dir);
@@ -1077,15 +1078,67 @@ jit_err jit_store_load_user(jit_store *store, const char *user,
 	if (r != JIT_OK)
 		return r;
 
-	r = load_user_entries(store, txn, user, max_grants, &list, error);
+	walk.user = user;
+	walk.max_grants = max_grants;
+	walk.visit = visit;
+	walk.context = context;
+	r = walk_user_entries(store, txn, &walk, error);
 	mdb_txn_abort(txn);
+	return r;
+}
+
+/* Moves each visited grant into the list. */
+typedef struct grant_collector {
+	grant_list list;
+	const char *dir;
+} grant_collector;
+
+static jit_err collect_grant(jit_stored_grant *grant, bool *stop,
+			     void *context, jit_error *error)
+{
+	grant_collector *collector = context;
+	jit_err r;
+
+	(void)stop;
+	r = grant_list_reserve(&collector->list, collector->dir, error);
+	if (r != JIT_OK)
+		return r;
+
+	collector->list.items[collector->list.count++] = *grant;
+	memset(grant, 0, sizeof(*grant));
+	return JIT_OK;
+}
+
+jit_err jit_store_load_user(jit_store *store, const char *user,
+			    size_t max_grants, jit_stored_grant **grants,
+			    size_t *count, jit_error *error)
+{
+	grant_collector collector = { 0 };
+	jit_err r;
+
+	if (grants != NULL)
+		*grants = NULL;
+	if (count != NULL)
+		*count = 0;
+	r = check_handle(store, false, error);
+	if (r != JIT_OK)
+		return r;
+	if (grants == NULL || count == NULL)
+		return jit_error_set(error, JIT_ERR_INVALID,
+				     "reading grants from %s failed: invalid argument",
+				     store->dir);
+
+	collector.dir = store->dir;
+	r = jit_store_visit_user(store, user, max_grants, collect_grant,
+				 &collector, error);
 	if (r != JIT_OK) {
-		jit_stored_grants_free(list.items, list.count);
+		jit_stored_grants_free(collector.list.items,
+				       collector.list.count);
 		return r;
 	}
 
-	*grants = list.items;
-	*count = list.count;
+	*grants = collector.list.items;
+	*count = collector.list.count;
 	return JIT_OK;
 }
 

@@ -375,6 +375,68 @@ static void test_load_user_over_limit_too_large(void **state)
 	free(dir);
 }
 
+/* Counts visits; stops after stop_after of them, or fails at fail_at. */
+typedef struct visit_count {
+	unsigned visits;
+	unsigned stop_after;
+	unsigned fail_at;
+} visit_count;
+
+static jit_err count_visit(jit_stored_grant *grant, bool *stop, void *context,
+			   jit_error *error)
+{
+	visit_count *c = context;
+
+	assert_int_equal(grant->blob_len, 3);
+	c->visits++;
+	if (c->visits == c->fail_at)
+		return jit_error_set(error, JIT_ERR_NOMEM, "visitor failed");
+	*stop = c->visits == c->stop_after;
+	return JIT_OK;
+}
+
+static void test_visit_user_stops_when_asked(void **state)
+{
+	visit_count c = { .stop_after = 2 };
+	jit_store *store;
+	char *dir = make_store();
+	jit_error error;
+
+	(void)state;
+	store = open_store(dir, JIT_STORE_WRITE);
+	for (unsigned n = 0; n < 5; n++)
+		assert_int_equal(put(store, n, "alice", 1000, &error), JIT_OK);
+
+	assert_int_equal(jit_store_visit_user(store, "alice", 100, count_visit,
+					      &c, &error), JIT_OK);
+	assert_int_equal(c.visits, 2);
+
+	/* A walk that stops before the limit is not over it. */
+	c = (visit_count){ .stop_after = 1 };
+	assert_int_equal(jit_store_visit_user(store, "alice", 1, count_visit,
+					      &c, &error), JIT_OK);
+	assert_int_equal(c.visits, 1);
+
+	c = (visit_count){ 0 };
+	assert_int_equal(jit_store_visit_user(store, "alice", 4, count_visit,
+					      &c, &error), JIT_ERR_TOO_LARGE);
+	assert_int_equal(c.visits, 4);
+	assert_non_null(strstr(error.message, "more than 4 stored"));
+
+	c = (visit_count){ .fail_at = 3 };
+	assert_int_equal(jit_store_visit_user(store, "alice", 100, count_visit,
+					      &c, &error), JIT_ERR_NOMEM);
+	assert_int_equal(c.visits, 3);
+	assert_string_equal(error.message, "visitor failed");
+
+	assert_int_equal(jit_store_visit_user(store, "alice", 100, NULL, NULL,
+					      &error), JIT_ERR_INVALID);
+	jit_store_close(store);
+
+	test_rmtree(dir);
+	free(dir);
+}
+
 static void test_load_all_lists_every_grant(void **state)
 {
 	jit_stored_grant *grants = NULL;
@@ -1098,6 +1160,7 @@ int main(void)
 		cmocka_unit_test(test_read_handle_rejects_writes),
 		cmocka_unit_test(test_load_user_returns_own_grants),
 		cmocka_unit_test(test_load_user_over_limit_too_large),
+		cmocka_unit_test(test_visit_user_stops_when_asked),
 		cmocka_unit_test(test_load_all_lists_every_grant),
 		cmocka_unit_test(test_revoke_then_load_shows_revoked),
 		cmocka_unit_test(test_revoke_twice_exists),

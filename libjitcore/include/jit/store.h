@@ -95,6 +95,21 @@ jit_err jit_store_load_user(jit_store *store, const char *user,
 			    size_t max_grants, jit_stored_grant **grants,
 			    size_t *count, jit_error *error);
 
+/* Called by jit_store_visit_user for each grant, in index order. The
+ * grant belongs to the caller and is freed when the visitor returns,
+ * unless the visitor moved it out (taking its blob and zeroing it). Setting
+ * *stop ends the walk; an error ends it and is returned. */
+typedef jit_err (*jit_grant_visit_fn)(jit_stored_grant *grant, bool *stop,
+				      void *context, jit_error *error);
+
+/* Walks the grants indexed under user in one read transaction, reading
+ * each only when the walk reaches it, so a caller that stops at the first
+ * useful grant touches no other. JIT_ERR_TOO_LARGE when the walk goes past
+ * max_grants. */
+jit_err jit_store_visit_user(jit_store *store, const char *user,
+			     size_t max_grants, jit_grant_visit_fn visit,
+			     void *context, jit_error *error);
+
 /* Loads every stored grant (listings). */
 jit_err jit_store_load_all(jit_store *store, jit_stored_grant **grants,
 			   size_t *count, jit_error *error);
