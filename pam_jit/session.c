@@ -98,11 +98,13 @@ static int export_session(pam_handle_t *pamh,
 	return rc;
 }
 
-static jit_err emit_opened(const account_check *check,
-			   const jit_session_record *record, jit_error *error)
+/* The session-opened event; id receives the grant id it points to. */
+static void opened_event(const account_check *check,
+			 const jit_session_record *record,
+			 char id[JIT_GRANT_ID_HEX_LEN + 1], jit_event *ev)
 {
-	char id[JIT_GRANT_ID_HEX_LEN + 1];
-	jit_event ev = {
+	jit_grant_id_format(record->key.grant_id, id);
+	*ev = (jit_event){
 		.type = JIT_EVENT_SESSION_OPENED,
 		.reason = JIT_REASON_ALLOW,
 		.grant_id = id,
@@ -116,24 +118,37 @@ static jit_err emit_opened(const account_check *check,
 		.session_id = record->logind_session,
 		.leader_pid = record->key.leader_pid,
 	};
-
-	jit_grant_id_format(record->key.grant_id, id);
-	return pam_jit_record(check->config, &ev, error);
 }
 
-/* Records, exports and reports an allowed session. Any failure removes the
- * record again and turns the allow into a denial: a session that cannot
- * be ended with its grant, or that leaves no event, must not open. */
+/* Records, exports and reports an allowed session. The session record and
+ * the evidence of its opening are written in one transaction. Any failure
+ * removes the record again and turns the allow into a denial: a session
+ * that cannot be ended with its grant, or that leaves no event, must not
+ * open. */
 static void start_session(pam_handle_t *pamh, account_check *check)
 {
+	char id[JIT_GRANT_ID_HEX_LEN + 1];
 	jit_session_record record = { 0 };
 	bool recorded = false, opened = false;
 	jit_error error;
+	jit_event ev;
 	int rc;
 
 	jit_error_clear(&error);
-	if (build_record(check, &record, &error) != JIT_OK ||
-	    jit_session_record_open(check->config, &record, &error) != JIT_OK) {
+	if (build_record(check, &record, &error) == JIT_OK) {
+		rc = export_session(pamh, &record);
+		if (rc != PAM_SUCCESS) {
+			check_fail(check, OUTCOME_NO_MEMORY,
+				   JIT_REASON_INTERNAL_ERROR,
+				   "exporting the grant to the session failed: %s",
+				   pam_strerror(pamh, rc));
+			goto out;
+		}
+		opened_event(check, &record, id, &ev);
+		recorded = jit_session_record_open(check->config, &record, &ev,
+						   &error) == JIT_OK;
+	}
+	if (!recorded) {
 		check_fail(check, error.code == JIT_ERR_NOMEM ?
 			   OUTCOME_NO_MEMORY : OUTCOME_SESSION_ERROR,
 			   JIT_REASON_STORE_ERROR,
@@ -141,17 +156,8 @@ static void start_session(pam_handle_t *pamh, account_check *check)
 			   error.message);
 		goto out;
 	}
-	recorded = true;
 
-	rc = export_session(pamh, &record);
-	if (rc != PAM_SUCCESS) {
-		check_fail(check, OUTCOME_NO_MEMORY, JIT_REASON_INTERNAL_ERROR,
-			   "exporting the grant to the session failed: %s",
-			   pam_strerror(pamh, rc));
-		goto out;
-	}
-
-	if (emit_opened(check, &record, &error) != JIT_OK) {
+	if (jit_event_emit(&ev, &error) != JIT_OK) {
 		check_fail(check, OUTCOME_DENIED, JIT_REASON_INTERNAL_ERROR,
 			   "the session-opened event could not be recorded: %s",
 			   error.message);
@@ -159,10 +165,10 @@ static void start_session(pam_handle_t *pamh, account_check *check)
 	}
 	opened = true;
 out:
-	if (recorded && !opened) {
+	if (recorded && !opened)
 		(void)jit_session_record_close(check->config, &record.key, NULL);
+	if (!opened)
 		(void)pam_set_data(pamh, SESSION_DATA, NULL, NULL);
-	}
 	jit_session_record_clear(&record);
 }
 

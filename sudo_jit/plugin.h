@@ -61,6 +61,10 @@ struct plugin {
 	int64_t grant_ends;      /* that grant's not_after */
 	bool session_recorded;   /* a session record exists under session_key */
 	jit_session_key session_key;
+	/* The allowed use, for its evidence record written with the session. */
+	char *use_command_line;
+	char *use_runas;
+	char use_role[64];
 	char errbuf[JIT_ERROR_MESSAGE_MAX];
 };
 

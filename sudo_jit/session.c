@@ -1,4 +1,5 @@
-/* The sudo command's session, recorded under the grant that allowed it.
+/* The sudo command's session, recorded under the grant that allowed it,
+ * with the evidence record of the use in the same transaction.
  *
  * init_session runs in the sudo process that stays the command's parent
  * until it exits, so that process is the session's leader. jitctl revoke,
@@ -14,8 +15,23 @@
 jit_err sudo_session_open(struct plugin *p, const jit_config *config,
 			  jit_error *error)
 {
+	char id[JIT_GRANT_ID_HEX_LEN + 1];
 	jit_session_record record = { 0 };
+	jit_event used = {
+		.type = JIT_EVENT_ACCESS_ALLOWED,
+		.reason = JIT_REASON_ALLOW,
+		.grant_id = id,
+		.user = p->user.name,
+		.actor = p->user.name,
+		.role = p->use_role[0] != '\0' ? p->use_role : NULL,
+		.command = p->use_command_line,
+		.runas = p->use_runas,
+		.tty = p->user.tty[0] != '\0' ? p->user.tty : NULL,
+		.expires = p->grant_ends,
+	};
 	jit_err r;
+
+	jit_grant_id_format(p->grant_id, id);
 
 	memcpy(record.key.grant_id, p->grant_id, JIT_GRANT_ID_LEN);
 	record.opened_at_ms = jit_clock_now_ms();
@@ -32,7 +48,7 @@ jit_err sudo_session_open(struct plugin *p, const jit_config *config,
 			r = jit_error_set(error, JIT_ERR_NOMEM, "out of memory");
 	}
 	if (r == JIT_OK)
-		r = jit_session_record_open(config, &record, error);
+		r = jit_session_record_open(config, &record, &used, error);
 	if (r == JIT_OK) {
 		p->session_key = record.key;
 		p->session_recorded = true;

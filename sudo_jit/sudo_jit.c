@@ -37,9 +37,10 @@ static void set_errstr(struct plugin *p, const char **errstr,
  * journal, returning false when either failed. request may be NULL when
  * the failure came before the request was built, and typed_line then
  * names the command. config is NULL when it could not be loaded: then the
- * store is unknown and only the journal gets the event.
- * NOTE: when the journal fails after the chain record was written, the
- * chain holds an access-allowed record for a call the plugin then denies. */
+ * store is unknown and only the journal gets the event. An allowed use
+ * goes to the journal only here: init_session writes its chain record
+ * together with the command's session record (session.c), so one commit
+ * makes both durable, and a command runs only once both are written. */
 static bool record_access(const struct plugin *p, const jit_config *config,
 			  const struct sudo_request *request,
 			  const char *typed_line, jit_reason reason,
@@ -69,7 +70,7 @@ static bool record_access(const struct plugin *p, const jit_config *config,
 	}
 
 	jit_error_clear(&error);
-	if (config != NULL &&
+	if (config != NULL && reason != JIT_REASON_ALLOW &&
 	    jit_chain_append_event(config->store, &event, &error) != JIT_OK) {
 		plugin_error(p, "the %s event was not recorded in the evidence chain: %s",
 			     jit_event_name(event.type), error.message);
@@ -114,6 +115,22 @@ static bool reason_wants_request(jit_reason reason)
 	default:
 		return false;
 	}
+}
+
+/* Keeps what init_session needs for the use's evidence record. */
+static bool keep_use(struct plugin *p, const struct sudo_request *request,
+		     const jit_decision *decision)
+{
+	memcpy(p->grant_id, decision->grant_id, JIT_GRANT_ID_LEN);
+	p->grant_ends = decision->not_after;
+	snprintf(p->use_role, sizeof(p->use_role), "%s", decision->role);
+	p->use_command_line = strdup(request->command_line);
+	p->use_runas = strdup(request->runas_user);
+	if (p->use_command_line != NULL && p->use_runas != NULL)
+		return true;
+
+	plugin_error(p, "out of memory");
+	return false;
 }
 
 static void print_request_hint(const struct plugin *p,
@@ -351,6 +368,8 @@ static void policy_close(int exit_status, int error)
 	strv_free(p->argv_out);
 	strv_free(p->env_out);
 	free(p->command);
+	free(p->use_command_line);
+	free(p->use_runas);
 	free(p->config_path);
 	settings_clear(&p->settings);
 	user_info_clear(&p->user);
@@ -394,8 +413,8 @@ static int policy_check(int argc, char *const argv[], char *env_add[],
 	if (!record_access(p, config, &request, NULL, JIT_REASON_ALLOW, NULL,
 			   &decision))
 		goto out;
-	memcpy(p->grant_id, decision.grant_id, JIT_GRANT_ID_LEN);
-	p->grant_ends = decision.not_after;
+	if (!keep_use(p, &request, &decision))
+		goto out;
 	*command_info_out = p->command_info;
 	*argv_out = p->argv_out;
 	*user_env_out = p->env_out;
@@ -562,9 +581,10 @@ static void policy_invalidate(int remove)
 	jit_config_free(config);
 }
 
-/* Records the command's session before it starts. A command whose
- * session cannot be recorded does not run: nothing could end it with its
- * grant. */
+/* Records the command's session, with the evidence of its use, before it
+ * starts. A command whose session cannot be recorded does not run:
+ * nothing could end it with its grant, and its use would leave no
+ * durable record. */
 static int policy_init_session(struct passwd *pwd, char **user_env_out[],
 			       const char **errstr)
 {

@@ -2,6 +2,7 @@
  * is judged against its grant, and the sweep that ends sessions whose grant
  * is over. */
 #include "jit/session.h"
+#include "jit/chain.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -161,14 +162,20 @@ jit_err jit_session_describe_leader(pid_t pid, jit_session_record *record,
 
 jit_err jit_session_record_open(const jit_config *config,
 				const jit_session_record *record,
-				jit_error *error)
+				const jit_event *opened_by, jit_error *error)
 {
+	jit_chain_use_event evidence;
 	jit_store *store = NULL;
 	jit_err r;
 
 	r = jit_store_open(config->store, JIT_STORE_WRITE, &store, error);
-	if (r == JIT_OK)
+	if (r == JIT_OK && opened_by != NULL) {
+		jit_chain_use_event_init(&evidence, opened_by);
+		r = jit_store_put_session_with_evidence(store, record,
+							&evidence.ev, error);
+	} else if (r == JIT_OK) {
 		r = jit_store_put_session(store, record, error);
+	}
 	jit_store_close(store);
 	return r;
 }

@@ -164,7 +164,8 @@ static void unclaim(const sweep_state *state, sweep_item *item)
 	jit_error error;
 
 	jit_error_clear(&error);
-	if (jit_session_record_open(state->config, item->record, &error) != JIT_OK)
+	if (jit_session_record_open(state->config, item->record, NULL,
+				    &error) != JIT_OK)
 		snprintf(item->error.message + strlen(item->error.message),
 			 sizeof(item->error.message) - strlen(item->error.message),
 			 "; putting its record back failed too: %s",

@@ -1798,9 +1798,11 @@ static void format_session(const jit_session_key *key, char *out,
 		 (unsigned long)key->leader_pid);
 }
 
-jit_err jit_store_put_session(jit_store *store,
-			      const jit_session_record *record,
-			      jit_error *error)
+/* Writes the session record and, when ev is given, its evidence record in
+ * one transaction. A record alone skips the meta-page sync (see
+ * session_write_begin); with evidence the commit syncs fully. */
+static jit_err put_session(jit_store *store, const jit_session_record *record,
+			   const jit_chain_event *ev, jit_error *error)
 {
 	uint8_t key[SESSION_KEY_LEN];
 	char what[STORE_WHAT_MAX];
@@ -1824,16 +1826,46 @@ jit_err jit_store_put_session(jit_store *store,
 		return r;
 
 	session_key_encode(&record->key, key);
-	session_write_begin(&w, store, &dbi);
+	if (ev == NULL) {
+		session_write_begin(&w, store, &dbi);
+	} else {
+		store_write_begin(&w, store);
+		if (w.rc == 0)
+			w.rc = mdb_dbi_open(w.txn, SESSIONS_DB, MDB_CREATE, &dbi);
+	}
 	store_write_put(&w, dbi, make_val(key, sizeof(key)),
 			make_val(value, value_len), 0);
+	if (w.rc == 0 && ev != NULL)
+		w.rc = jit_store__chain_append_txn(store, w.txn, ev);
 	rc = store_write_end(&w);
 	free(value);
 	if (rc == 0)
 		return JIT_OK;
 
 	format_session(&record->key, what, sizeof(what));
+	if (rc == EINVAL)
+		return jit_error_set(error, JIT_ERR_INVALID,
+				     "recording the %s in %s failed: its evidence record is invalid",
+				     what, store->dir);
 	return store_error(store->dir, rc, error, "recording the %s", what);
+}
+
+jit_err jit_store_put_session(jit_store *store,
+			      const jit_session_record *record,
+			      jit_error *error)
+{
+	return put_session(store, record, NULL, error);
+}
+
+jit_err jit_store_put_session_with_evidence(jit_store *store,
+					    const jit_session_record *record,
+					    const jit_chain_event *ev,
+					    jit_error *error)
+{
+	if (ev == NULL)
+		return jit_error_set(error, JIT_ERR_INVALID,
+				     "recording a session failed: no evidence record");
+	return put_session(store, record, ev, error);
 }
 
 jit_err jit_store_delete_session(jit_store *store, const jit_session_key *key,

@@ -978,6 +978,71 @@ static void journal_events_become_records(void **state)
 	jit_chain_records_free(records, count);
 }
 
+/* A session recorded with the evidence of its use: both are written by
+ * one commit, or neither when the evidence is invalid. */
+static void session_and_evidence_commit_together(void **state)
+{
+	fixture *f = *state;
+	jit_session_record record = {
+		.key = { .grant_id = { 0xab }, .leader_pid = 4242,
+			 .leader_start = 99 },
+		.opened_at_ms = 1700000000000,
+		.not_after = 1700003600,
+		.user = "alice",
+		.service = "sudo",
+		.rhost = "",
+		.tty = "/dev/pts/3",
+		.logind_session = "",
+		.cgroup = "",
+	};
+	jit_chain_event bad = { .type = NULL };
+	jit_event used = {
+		.type = JIT_EVENT_ACCESS_ALLOWED,
+		.reason = JIT_REASON_ALLOW,
+		.grant_id = "ab000000000000000000000000000000",
+		.user = "alice",
+		.actor = "alice",
+		.command = "/usr/bin/true",
+		.runas = "root",
+	};
+	jit_chain_use_event evidence;
+	jit_session_record *sessions = NULL;
+	jit_chain_record *records = NULL;
+	size_t count = 0, session_count = 0;
+	jit_store *store;
+	jit_error error;
+
+	store = open_store(f->dir, JIT_STORE_WRITE);
+	assert_int_equal(jit_store_put_session_with_evidence(store, &record, &bad,
+							     &error),
+			 JIT_ERR_INVALID);
+	assert_int_equal(jit_store_put_session_with_evidence(store, &record, NULL,
+							     &error),
+			 JIT_ERR_INVALID);
+	assert_int_equal(jit_store_load_sessions(store, NULL, 10, &sessions,
+						 &session_count, &error), JIT_OK);
+	assert_int_equal(session_count, 0);
+
+	jit_chain_use_event_init(&evidence, &used);
+	assert_int_equal(jit_store_put_session_with_evidence(store, &record,
+							     &evidence.ev,
+							     &error), JIT_OK);
+	assert_int_equal(jit_store_load_sessions(store, NULL, 10, &sessions,
+						 &session_count, &error), JIT_OK);
+	assert_int_equal(session_count, 1);
+	assert_int_equal(sessions[0].key.leader_pid, 4242);
+	jit_session_records_free(sessions, session_count);
+
+	assert_int_equal(jit_store_chain_load(store, 1, 0, &records, &count,
+					      &error), JIT_OK);
+	assert_int_equal(count, 1);
+	assert_string_equal(records[0].type, "access-allowed");
+	assert_string_equal(jit_chain_record_detail(&records[0], "command"),
+			    "/usr/bin/true");
+	jit_chain_records_free(records, count);
+	jit_store_close(store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1006,6 +1071,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(base_moved_after_prune_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(checkpoint_below_base_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(journal_events_become_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(session_and_evidence_commit_together, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

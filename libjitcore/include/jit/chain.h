@@ -87,14 +87,23 @@ void jit_chain_grant_event_init(jit_chain_grant_event *out, const char *type,
 bool jit_chain_event_set_detail(jit_chain_event *ev, const char *key,
 				const char *value);
 
-/* Appends a journal event (an access or session event) to the evidence
- * chain of the store in store_dir, opening the store for writing and
- * closing it again. The record keeps the event's ids, user and actor, and
- * as details deny_reason (for denials), detail, role, command, runas,
- * service, tty and rhost, or for session events role, service, tty,
+/* The evidence record of a journal event (an access or session event),
+ * with the text it points into. The record keeps the event's ids, user and
+ * actor, and as details deny_reason (for denials), detail, role, command,
+ * runas, service, tty and rhost, or for session events role, service, tty,
  * rhost, end_reason (session-ended), session_id, end_method and
- * duration_ms. Callers record after
- * the decision, and deny an allow whose record failed. */
+ * duration_ms. */
+typedef struct jit_chain_use_event {
+	jit_chain_event ev;
+	char duration_ms[24];
+} jit_chain_use_event;
+
+void jit_chain_use_event_init(jit_chain_use_event *out, const jit_event *ev);
+
+/* Appends the evidence record of a journal event to the chain of the
+ * store in store_dir, opening the store for writing and closing it again.
+ * Callers record after the decision, and deny an allow whose record
+ * failed. */
 jit_err jit_chain_append_event(const char *store_dir, const jit_event *ev,
 			       jit_error *error);
 

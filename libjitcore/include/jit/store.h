@@ -180,6 +180,15 @@ jit_err jit_store_put_session(jit_store *store,
 			      const jit_session_record *record,
 			      jit_error *error);
 
+/* Records a session as jit_store_put_session does and appends ev, the
+ * evidence of the use that opened it, in the same write transaction: one
+ * commit makes both durable, or neither is written. */
+struct jit_chain_event;
+jit_err jit_store_put_session_with_evidence(jit_store *store,
+					    const jit_session_record *record,
+					    const struct jit_chain_event *ev,
+					    jit_error *error);
+
 /* Removes one record; JIT_ERR_NOT_FOUND when it is not there, so that of
  * two processes removing the same session exactly one succeeds. */
 jit_err jit_store_delete_session(jit_store *store, const jit_session_key *key,
