@@ -1,8 +1,9 @@
 # End-to-end cases for faults outside jit's own files: a full LMDB reader
-# table, allocation failures inside the PAM module, a clock far from the
-# grant's window and a full file system under the store. Each decision must be a normal denial, or a correct allow
-# once the fault is gone. Denials need an access-denied event naming the
-# cause, and no process may crash.
+# table, allocation failures inside the PAM module and the sudo plugin, a
+# clock far from the grant's window and a full file system under the
+# store. Each decision must be a normal denial, or a correct allow once the
+# fault is gone. Denials need an access-denied event naming the cause, and
+# no process may crash.
 
 FAULT_TOOLS=${E2E_BUILD}/tests/tools
 
@@ -212,6 +213,88 @@ fault_alloc_failure_in_pam_module()
 	check_alloc_failures "carol with a grant" 'PAM_IGNORE'
 	pam_account carol
 	expect_eq "carol with a grant after the allocation runs" PAM_SUCCESS "$OUT"
+}
+
+# Runs policy-call (the plugin's entry points in one process, as sudo calls
+# them) for USER asking for /usr/bin/id, with allocation N and every later
+# one failing. Keeps the line in OUT, the exit status in RC and the number
+# of allocations the run made in CALLS.
+policy_call_failing_at()
+{
+	local user=$1 n=$2
+
+	OUT=$(timeout 30 env FAILALLOC_AT="$n" \
+	      FAILALLOC_REPORT="$T/failalloc.calls" \
+	      LD_PRELOAD="$FAULT_TOOLS/libfailalloc.so" \
+	      "$FAULT_TOOLS/policy-call" "$T/lib/sudo_jit.so" "$CONF" \
+	      "$user" "$(id -u "$user")" /usr/bin/id 2>"$T/pam-call.err")
+	RC=$?
+	CALLS=$(cat "$T/failalloc.calls" 2>/dev/null)
+	rm -f "$T/failalloc.calls"
+}
+
+# Walks N over every allocation of USER's sudo request, as
+# check_alloc_failures does for PAM. A run may deny, fail to open, or (for
+# a user with a grant) allow; it may never crash or hang, and a user
+# without a grant is never allowed. An allow counts only when
+# init_session, which records the use and the session, succeeded too.
+check_plugin_alloc_failures()
+{
+	local label=$1 user=$2 may_allow=$3 n=1 total bad=0 runs=0 allowed=0
+
+	policy_call_failing_at "$user" 0
+	total=$CALLS
+	expect_match "$label: allocation count of a clean run" "$total" '^[0-9]+$'
+	[ -n "$total" ] || return
+
+	while [ "$n" -le "$total" ]; do
+		policy_call_failing_at "$user" "$n"
+		runs=$((runs + 1))
+		if glibc_alloc_crash; then
+			:
+		elif [ "$RC" -ne 0 ] && [ "$RC" -ne 2 ]; then
+			fail "$label: allocation $n failing: policy-call exit status $RC; stderr: $(e2e_quote "$(head -c 600 "$T/pam-call.err")")"
+			bad=$((bad + 1))
+		elif [ "$RC" -eq 0 ] && ! printf '%s' "$OUT" | grep -Eqx 'check=(-1|0) init=-|check=1 init=(-1|0|1)'; then
+			fail "$label: allocation $n failing: unexpected output '$OUT'"
+			bad=$((bad + 1))
+		elif [ "$OUT" = "check=1 init=1" ]; then
+			allowed=$((allowed + 1))
+			if [ "$may_allow" != yes ]; then
+				fail "$label: allocation $n failing: allowed"
+				bad=$((bad + 1))
+			fi
+		fi
+		[ "$bad" -ge 20 ] && break
+		if [ "$n" -lt 200 ]; then
+			n=$((n + 1))
+		else
+			n=$((n + ${FAULT_ALLOC_STEP:-1}))
+		fi
+	done
+	[ "$bad" -eq 0 ] && pass
+	echo "#   $label: $runs runs over $total allocations, $allowed allowed" >&3
+}
+
+fault_alloc_failure_in_sudo_plugin()
+{
+	local cursor
+
+	[ -x "$FAULT_TOOLS/policy-call" ] || { fail "policy-call was not built"; return; }
+	[ -f "$FAULT_TOOLS/libfailalloc.so" ] || { fail "libfailalloc.so was not built"; return; }
+
+	check_plugin_alloc_failures "dave without a grant" dave no
+
+	cursor=$(ev_mark)
+	policy_call_failing_at dave 0
+	expect_eq "dave after the allocation runs" "check=0 init=-" "$OUT"
+	expect_denied_cause "dave after the allocation runs" "$cursor" dave no-grant "."
+
+	issue alice --for 5m --command /usr/bin/id >/dev/null || return
+	check_plugin_alloc_failures "alice with a grant" alice yes
+	policy_call_failing_at alice 0
+	expect_eq "alice with a grant after the allocation runs" "check=1 init=1" "$OUT"
+	expect_no_match "store readers left by the runs" "$(mdb_stat -rr "$STORE" 2>&1)" ' [1-9][0-9]* stale readers cleared'
 }
 
 # Runs pam_account for USER with the clock shifted by OFFSET (faketime).

@@ -97,6 +97,7 @@ E2E_ALL_CASES=(
 	evidence_retention_prunes_on_reap
 	fault_reader_table_full
 	fault_alloc_failure_in_pam_module
+	fault_alloc_failure_in_sudo_plugin
 	fault_clock_far_from_grant
 	fault_store_file_system_full
 )
