@@ -2,7 +2,7 @@
  * end-to-end tests.
  *
  *   pam-call [--rhost H] [--tty T] [--silent] [--stack] [--repeat N]
- *            [--fd-check] [--open-session [--close-session]]
+ *            [--fd-check] [--lookup-user] [--open-session [--close-session]]
  *            SERVICE USER MODULE_SO [MODULE_ARGS...]
  *
  * Each transaction runs pam_start(SERVICE, USER) .. pam_end. By default it
@@ -10,6 +10,10 @@
  * MODULE_ARGS, so the module's exact code is seen. With --stack it runs
  * pam_acct_mgmt through SERVICE's real stack instead (the code sshd gets), and
  * MODULE_SO is not loaded.
+ *
+ * --lookup-user looks USER up in the password database first, as sshd and
+ * login do before they run PAM, so that what the lookup loads (NSS modules)
+ * is not counted against the PAM modules when the process is measured.
  *
  * Output: the account code's name on the first line of stdout ("PAM_SUCCESS");
  * with --open-session, the session code on a second line and, with
@@ -26,6 +30,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +49,7 @@ typedef struct options {
 	bool stack;
 	long repeat;
 	bool fd_check;
+	bool lookup_user;
 	bool open_session;
 	bool close_session;
 	const char *service;
@@ -149,7 +155,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: pam-call [--rhost H] [--tty T] [--silent] [--stack]\n"
-		"                [--repeat N] [--fd-check]\n"
+		"                [--repeat N] [--fd-check] [--lookup-user]\n"
 		"                [--open-session [--close-session]]\n"
 		"                SERVICE USER MODULE_SO [MODULE_ARGS...]\n");
 }
@@ -191,6 +197,8 @@ static bool parse_options(int argc, char **argv, options *opts)
 			opts->stack = true;
 		else if (strcmp(arg, "--fd-check") == 0)
 			opts->fd_check = true;
+		else if (strcmp(arg, "--lookup-user") == 0)
+			opts->lookup_user = true;
 		else if (strcmp(arg, "--open-session") == 0)
 			opts->open_session = true;
 		else if (strcmp(arg, "--close-session") == 0)
@@ -335,6 +343,10 @@ int main(int argc, char **argv)
 	}
 	if (!opts.stack && !load_module(opts.module_path, &module))
 		return 2;
+	if (opts.lookup_user && getpwnam(opts.user) == NULL) {
+		fprintf(stderr, "pam-call: user %s not found\n", opts.user);
+		return 2;
+	}
 
 	if (!run_transaction(&opts, &module, &first))
 		return 2;
