@@ -234,8 +234,8 @@ policy_call_failing_at()
 }
 
 # Walks N over every allocation of USER's sudo request, as
-# check_alloc_failures does for PAM. A run may deny, fail to open, or (for
-# a user with a grant) allow; it may never crash or hang, and a user
+# check_alloc_failures does for PAM. A run may deny or fail to open, and
+# it may allow a user with a grant. No run may crash or hang, and a user
 # without a grant is never allowed. An allow counts only when
 # init_session, which records the use and the session, succeeded too.
 check_plugin_alloc_failures()

@@ -1,7 +1,7 @@
 /* policy-call: runs one sudo request through sudo_jit.so's entry points in
- * this process, the way the sudo front end calls them, for the fault tests
- * that need the plugin inside a process they control (sudo is setuid, so
- * LD_PRELOAD does not reach it).
+ * this process, the way the sudo front end calls them. The fault tests use
+ * it to put the plugin inside a process they control, because sudo is
+ * setuid and LD_PRELOAD does not reach it.
  *
  *   policy-call PLUGIN_SO CONFIG USER UID COMMAND [ARGS...]
  *

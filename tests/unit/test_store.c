@@ -395,7 +395,7 @@ static jit_err count_visit(jit_stored_grant *grant, bool *stop, void *context,
 	return JIT_OK;
 }
 
-static void test_visit_user_stops_when_asked(void **state)
+static void test_visit_user_stops_early(void **state)
 {
 	visit_count c = { .stop_after = 2 };
 	jit_store *store;
@@ -1160,7 +1160,7 @@ int main(void)
 		cmocka_unit_test(test_read_handle_rejects_writes),
 		cmocka_unit_test(test_load_user_returns_own_grants),
 		cmocka_unit_test(test_load_user_over_limit_too_large),
-		cmocka_unit_test(test_visit_user_stops_when_asked),
+		cmocka_unit_test(test_visit_user_stops_early),
 		cmocka_unit_test(test_load_all_lists_every_grant),
 		cmocka_unit_test(test_revoke_then_load_shows_revoked),
 		cmocka_unit_test(test_revoke_twice_exists),

@@ -80,10 +80,10 @@ jit_err jit_session_describe_leader(pid_t pid, jit_session_record *record,
 
 /* Opens the store named by config, writes or removes one record, and
  * closes it again. Removing a record that is not there returns
- * JIT_ERR_NOT_FOUND. When opened_by is given (the use or the
- * session-opened event), its evidence record is written in the same
- * transaction as the session record, so a front end pays for one durable
- * commit, and a session is never recorded without its evidence. */
+ * JIT_ERR_NOT_FOUND. When opened_by (the use or the session-opened event)
+ * is given, its evidence record is written in the session record's
+ * transaction. A front end then pays for one durable commit, and a
+ * session is never recorded without its evidence. */
 jit_err jit_session_record_open(const jit_config *config,
 				const jit_session_record *record,
 				const jit_event *opened_by, jit_error *error);
