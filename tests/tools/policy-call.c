@@ -12,7 +12,7 @@
  * Output: one line, "check=C init=I", where C is check_policy's result and
  * I is init_session's, or "-" when it was not called. Exit status: 0 when
  * the line was printed, 2 on usage errors or when the plugin could not be
- * loaded or opened (the line then says "open=R"). */
+ * loaded or opened (then the line is "open=R"). */
 
 #include <dlfcn.h>
 #include <stdarg.h>
