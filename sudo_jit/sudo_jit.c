@@ -124,6 +124,8 @@ static bool keep_use(struct plugin *p, const struct sudo_request *request,
 	memcpy(p->grant_id, decision->grant_id, JIT_GRANT_ID_LEN);
 	p->grant_ends = decision->not_after;
 	snprintf(p->use_role, sizeof(p->use_role), "%s", decision->role);
+	free(p->use_command_line);
+	free(p->use_runas);
 	p->use_command_line = strdup(request->command_line);
 	p->use_runas = strdup(request->runas_user);
 	if (p->use_command_line != NULL && p->use_runas != NULL)
@@ -584,7 +586,8 @@ static void policy_invalidate(int remove)
 /* Records the command's session, with the evidence of its use, before it
  * starts. A command whose session cannot be recorded does not run:
  * nothing could end it with its grant, and its use would leave no
- * durable record. */
+ * durable record. It is then reported as an access-denied event, which
+ * follows check_policy's access-allowed event for the same command. */
 static int policy_init_session(struct passwd *pwd, char **user_env_out[],
 			       const char **errstr)
 {
@@ -603,6 +606,10 @@ static int policy_init_session(struct passwd *pwd, char **user_env_out[],
 	if (result == 1 && sudo_session_open(p, config, &error) != JIT_OK) {
 		plugin_error(p, "the session of %s could not be recorded: %s",
 			     p->command, error.message);
+		record_access(p, config, NULL, p->use_command_line,
+			      error.code == JIT_ERR_NOMEM ?
+			      JIT_REASON_INTERNAL_ERROR : JIT_REASON_STORE_ERROR,
+			      error.message, NULL);
 		set_errstr(p, errstr, "session not recorded");
 		result = -1;
 	}

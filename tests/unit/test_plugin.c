@@ -1133,6 +1133,33 @@ static void close_reports_exec_failure(void **state)
 	session_close(&s);
 }
 
+/* A command whose session and evidence cannot be recorded does not run. */
+static void init_session_fails_without_store(void **state)
+{
+	struct fixture *f = *state;
+	char *argv[] = { (char *)"id", NULL };
+	char **info, **argv_out, **env;
+	char *store_dir, *moved;
+	const char *errstr = NULL;
+	struct session s;
+
+	assert_true(asprintf(&store_dir, "%s/store", f->dir) > 0);
+	assert_true(asprintf(&moved, "%s/store.moved", f->dir) > 0);
+	session_open(&s, f->config_path, USER_COMMAND, 61001, NULL);
+	assert_int_equal(check(1, argv, &info, &argv_out, &env), 1);
+
+	assert_int_equal(rename(store_dir, moved), 0);
+	assert_int_equal(policy->init_session(NULL, &env, &errstr), -1);
+	assert_int_equal(rename(moved, store_dir), 0);
+	assert_message_contains("the session of /usr/bin/id could not be recorded");
+	assert_message_contains(store_dir);
+	assert_string_equal(errstr, "session not recorded");
+
+	session_close(&s);
+	free(store_dir);
+	free(moved);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1179,6 +1206,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(invalidate_reports_config_error),
 		cmocka_unit_test(show_version_names_plugin),
 		cmocka_unit_test(close_reports_exec_failure),
+		cmocka_unit_test(init_session_fails_without_store),
 	};
 	void *handle;
 	int result;
