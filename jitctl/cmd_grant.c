@@ -301,6 +301,10 @@ static int issue(jitctl *ctl, const grant_options *opts)
 	if (!jit_grant_matches_host(grant, ctl->config->hostname))
 		ctl_warn(ctl, "the grant's hosts do not include this host (%s), so it is not valid here",
 			 ctl->config->hostname);
+	for (size_t i = 0; i < grant->command_count; i++)
+		if (jit_command_is_shell(grant->commands[i].path))
+			ctl_warn(ctl, "%s is a shell, so this grant allows any command, as ALL does",
+				 grant->commands[i].path);
 
 	/* The id goes out even when the event fails: the grant exists. */
 	jit_grant_id_format(grant->id, id);

@@ -245,6 +245,9 @@ test_grant()
 	expect_match "grant prints only the id" "$OUT" '^[0-9a-f]{32}$'
 	expect_eq "grant prints one line" 1 "$(printf '%s\n' "$OUT" | wc -l)"
 	expect_match "unknown user warning" "$ERR" 'warning: no local user "nosuchuser42"'
+	if printf '%s' "$ERR" | grep -q 'is a shell'; then
+		fail "a role's commands gave a shell warning: $ERR"
+	fi
 	id=$OUT
 	expect_event "grant event" grant-issued "$id"
 
@@ -272,6 +275,9 @@ test_grant()
 	expect_status "empty marker with arguments" 1 "$RC" "$ERR"
 	run grant 'bad name' --for 1h --reason x --command ALL
 	expect_status "invalid user name" 1 "$RC" "$ERR"
+	run grant root --for 1h --reason x --command /bin/sh
+	expect_status "grant of a shell" 0 "$RC" "$ERR"
+	expect_match "shell grant warning" "$ERR" 'warning: /bin/sh is a shell, so this grant allows any command'
 
 	list=$("$JITCTL" --config "$CONF" list --all --json 2>&1)
 	for duration in 0 -1 99y 1e30s 9h; do

@@ -1,10 +1,12 @@
 #include "jit/decision.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool is_executable_file(const char *path)
 {
@@ -78,4 +80,20 @@ jit_err jit_command_resolve(const char *name, const char *secure_path,
 	return jit_error_set(error, JIT_ERR_NOT_FOUND,
 		"command '%.256s' not found in the secure path %.512s",
 		name, secure_path != NULL ? secure_path : "(empty)");
+}
+
+bool jit_command_is_shell(const char *path)
+{
+	const char *shell;
+	bool found = false;
+
+	if (path == NULL || path[0] != '/')
+		return false;
+
+	/* getusershell reads /etc/shells, or a built-in list without it. */
+	setusershell();
+	while (!found && (shell = getusershell()) != NULL)
+		found = strcmp(shell, path) == 0;
+	endusershell();
+	return found;
 }

@@ -222,6 +222,56 @@ static int64_t suggested_duration(const jit_config *config, const jit_role *role
 	return duration;
 }
 
+/* Returns whether the command spec syntax can state access's arguments
+ * exactly, inside single quotes: no argument may be empty or hold a blank
+ * or a quote. */
+static bool arguments_expressible(const jit_access *access)
+{
+	for (size_t i = 0; i < access->argc; i++) {
+		const char *arg = access->argv[i];
+
+		if (arg[0] == '\0' || strpbrk(arg, " \t'\"") != NULL)
+			return false;
+	}
+	return true;
+}
+
+/* Appends the --command option of a direct grant for exactly this command:
+ * its path and its arguments, or no arguments. A shell runs any command,
+ * so only a grant for ALL is suggested for one. Any note goes last, in
+ * brackets, so the options before it can be copied as they are. */
+static void append_command_option(const jit_access *access, char *out,
+				  size_t out_len)
+{
+	size_t start = strlen(out), used;
+
+	if (access->shell || access->command == NULL ||
+	    jit_command_is_shell(access->command)) {
+		snprintf(out + start, out_len - start,
+			 " --command ALL (a shell runs any command; run the command itself to need less)");
+		return;
+	}
+
+	if (arguments_expressible(access)) {
+		snprintf(out + start, out_len - start, " --command '%.256s",
+			 access->command);
+		for (size_t i = 0; i < access->argc; i++) {
+			used = strlen(out);
+			snprintf(out + used, out_len - used, " %s", access->argv[i]);
+		}
+		used = strlen(out);
+		if (snprintf(out + used, out_len - used, "%s'",
+			     access->argc == 0 ? " \"\"" : "") <
+		    (int)(out_len - used))
+			return;
+	}
+
+	/* The arguments do not fit the spec syntax or the hint: name the path
+	 * alone, and say what that allows. */
+	snprintf(out + start, out_len - start,
+		 " --command %.256s (this allows any arguments)", access->command);
+}
+
 /* Appends the scope options a direct grant for access needs. */
 static void append_scope_options(const jit_access *access, char *out,
 				 size_t out_len)
@@ -233,16 +283,11 @@ static void append_scope_options(const jit_access *access, char *out,
 			 access->service);
 		return;
 	}
-	if (access->shell || access->command == NULL)
-		snprintf(out + used, out_len - used, " --command ALL");
-	else
-		snprintf(out + used, out_len - used, " --command %.256s",
-			 access->command);
 
-	used = strlen(out);
 	if (access->runas_user != NULL && strcmp(access->runas_user, "root") != 0)
 		snprintf(out + used, out_len - used, " --runas %.64s",
 			 access->runas_user);
+	append_command_option(access, out, out_len);
 }
 
 /* Returns a role covering access that user may request, preferring the

@@ -280,13 +280,32 @@ static void request_hint_text(void **state)
 
 	command.command = "/usr/bin/vi";
 	jit_request_hint(config, &command, NULL, hint, sizeof(hint));
-	assert_string_equal(hint, "ask an administrator for a grant: jitctl grant alice --for 30m --reason \"...\" --command /usr/bin/vi --runas postgres");
+	assert_string_equal(hint, "ask an administrator for a grant: jitctl grant alice --for 30m --reason \"...\" --runas postgres --command '/usr/bin/vi \"\"'");
+
+	/* The exact arguments are named, so the grant allows only this. */
+	command.argc = 2;
+	command.argv = (char *const[]){ "-R", "/etc/hosts", NULL };
+	jit_request_hint(config, &command, NULL, hint, sizeof(hint));
+	assert_string_equal(hint, "ask an administrator for a grant: jitctl grant alice --for 30m --reason \"...\" --runas postgres --command '/usr/bin/vi -R /etc/hosts'");
+
+	/* Arguments the spec syntax cannot state leave the path alone. */
+	command.argv = (char *const[]){ "-R", "/tmp/a file", NULL };
+	jit_request_hint(config, &command, NULL, hint, sizeof(hint));
+	assert_string_equal(hint, "ask an administrator for a grant: jitctl grant alice --for 30m --reason \"...\" --runas postgres --command /usr/bin/vi (this allows any arguments)");
+
+	/* A shell run as a command runs anything, as sudo -s does. */
+	command.command = "/bin/sh";
+	command.argv = (char *const[]){ "-c", "systemctl", NULL };
+	jit_request_hint(config, &command, NULL, hint, sizeof(hint));
+	assert_string_equal(hint, "ask an administrator for a grant: jitctl grant alice --for 30m --reason \"...\" --runas postgres --command ALL (a shell runs any command; run the command itself to need less)");
 
 	command.command = NULL;
+	command.argc = 0;
+	command.argv = NULL;
 	command.shell = true;
 	command.runas_user = NULL;
 	jit_request_hint(config, &command, NULL, hint, sizeof(hint));
-	assert_string_equal(hint, "ask an administrator for a grant: jitctl grant alice --for 30m --reason \"...\" --command ALL");
+	assert_string_equal(hint, "ask an administrator for a grant: jitctl grant alice --for 30m --reason \"...\" --command ALL (a shell runs any command; run the command itself to need less)");
 
 	/* A short buffer is cut, never overrun. */
 	jit_request_hint(config, &command, NULL, hint, 16);

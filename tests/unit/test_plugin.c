@@ -700,7 +700,7 @@ static void check_denies_ungranted_command(void **state)
 	assert_message_contains("alice has no active grant for /usr/bin/cat on host "
 				TEST_HOST);
 	/* Role ops does not cover /usr/bin/cat, so a direct grant is named. */
-	assert_message_contains("jitctl grant alice --for 30m --reason \"...\" --command /usr/bin/cat");
+	assert_message_contains("jitctl grant alice --for 30m --reason \"...\" --command '/usr/bin/cat /etc/shadow'");
 }
 
 static void check_denies_user_without_grant(void **state)
@@ -711,7 +711,7 @@ static void check_denies_user_without_grant(void **state)
 	assert_int_equal(check_command(f->config_path, USER_NONE, 61004, NULL,
 				       argv, 1), 0);
 	assert_message_contains("(no-grant).");
-	assert_message_contains("ask an administrator for a grant: jitctl grant dave --for 30m --reason \"...\" --command /usr/bin/id");
+	assert_message_contains("ask an administrator for a grant: jitctl grant dave --for 30m --reason \"...\" --command '/usr/bin/id \"\"'");
 }
 
 static void check_denies_other_runas_user(void **state)

@@ -116,6 +116,10 @@ void jit_grants_free(jit_grant **grants, size_t count);
 jit_err jit_command_resolve(const char *name, const char *secure_path,
 			    char **path, jit_error *error);
 
+/* Returns whether path is a login shell listed in /etc/shells. A grant for
+ * a shell allows any command, as a grant for ALL does. */
+bool jit_command_is_shell(const char *path);
+
 /* Returns whether grant's scope covers access (ignoring time and host). */
 bool jit_grant_covers(const jit_grant *grant, const jit_access *access);
 
