@@ -251,7 +251,7 @@ const char *jit_grant_state_name(jit_grant_state state)
 }
 
 static void explain(jit_decision *decision, const jit_access *access,
-		    const char *host, const char *verify_message)
+		    const char *host, int64_t now_ms, const char *verify_message)
 {
 	char what[400], when[32];
 	char id[JIT_GRANT_ID_HEX_LEN + 1] = "";
@@ -275,9 +275,13 @@ static void explain(jit_decision *decision, const jit_access *access,
 		break;
 	case JIT_REASON_EXPIRED:
 		jit_time_format(decision->not_after, when, sizeof(when));
-		snprintf(decision->detail, sizeof(decision->detail),
-			 "grant %s ended at %s (commands need at least a second left)",
-			 id, when);
+		if (now_ms < seconds_to_ms(decision->not_after))
+			snprintf(decision->detail, sizeof(decision->detail),
+				 "grant %s ends at %s, less than a second from now, and a command needs at least a second left",
+				 id, when);
+		else
+			snprintf(decision->detail, sizeof(decision->detail),
+				 "grant %s ended at %s", id, when);
 		break;
 	case JIT_REASON_NOT_YET_VALID:
 		jit_time_format(decision->not_before, when, sizeof(when));
@@ -377,7 +381,7 @@ static bool decide_next(deciding *d, const jit_stored_grant *stored)
 
 static void decide_end(deciding *d)
 {
-	explain(d->decision, d->access, d->host, d->verify_message);
+	explain(d->decision, d->access, d->host, d->now_ms, d->verify_message);
 }
 
 void jit_decide(const jit_config *config, const jit_keyring *keys,

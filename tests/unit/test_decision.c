@@ -197,6 +197,31 @@ static void decide_command_needs_one_second_left(void **state)
 	jit_grant_free(grant);
 }
 
+/* The detail tells a grant that ended from one with under a second left. */
+static void decide_expired_detail_says_which(void **state)
+{
+	struct fixture *f = *state;
+	jit_grant *grant = base_grant();
+	jit_access access = command_access("alice", "/usr/bin/systemctl");
+	jit_stored_grant stored;
+	jit_decision decision;
+
+	sign_into(grant, f->key, &stored);
+	jit_decide(f->config, f->keys, &stored, 1, &access,
+		   (NOW + 600) * 1000 - 400, &decision);
+	assert_int_equal(decision.reason, JIT_REASON_EXPIRED);
+	assert_non_null(strstr(decision.detail, "less than a second from now"));
+
+	jit_decide(f->config, f->keys, &stored, 1, &access,
+		   (NOW + 3600) * 1000, &decision);
+	assert_int_equal(decision.reason, JIT_REASON_EXPIRED);
+	assert_non_null(strstr(decision.detail, " ended at "));
+	assert_null(strstr(decision.detail, "second"));
+
+	free(stored.blob);
+	jit_grant_free(grant);
+}
+
 static void decide_leeway_on_not_before_only(void **state)
 {
 	struct fixture *f = *state;
@@ -624,6 +649,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(decide_allows_granted_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(decide_without_grants_is_no_grant, setup, teardown),
 		cmocka_unit_test_setup_teardown(decide_not_after_is_strict, setup, teardown),
+		cmocka_unit_test_setup_teardown(decide_expired_detail_says_which, setup, teardown),
 		cmocka_unit_test_setup_teardown(decide_command_needs_one_second_left, setup, teardown),
 		cmocka_unit_test_setup_teardown(decide_leeway_on_not_before_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(decide_revoked_grant_denied, setup, teardown),
