@@ -22,9 +22,9 @@ print_results()
 	machine=$(describe_machine) || return 1
 	echo "machine: $(jq -r '"\(.cpu), \(.cores) cores, \(.memory), kernel \(.kernel), store on \(.store_file_system)"' <<<"$machine")"
 	echo
-	awk -F '\t' 'BEGIN { printf "| %-66s | %12s | %-10s | %-7s |\n", "figure", "value", "target", "verdict";
-			     printf "|%s|%s|%s|%s|\n", "--------------------------------------------------------------------", "--------------", "------------", "---------" }
-		     { printf "| %-66s | %9s %-3s| %-10s | %-7s |\n", $1, $2, ($3 == "grants/s" ? "/s" : $3), $4, $5 }' "$BENCH_ROWS"
+	awk -F '\t' 'BEGIN { printf "| %-72s | %13s | %-12s | %-7s |\n", "figure", "value", "target", "verdict";
+			     printf "|%s|%s|%s|%s|\n", "--------------------------------------------------------------------------", "---------------", "--------------", "---------" }
+		     { printf "| %-72s | %9s %-3s | %-12s | %-7s |\n", $1, $2, ($3 == "grants/s" ? "/s" : $3), $4, $5 }' "$BENCH_ROWS"
 
 	jq -Rn --argjson machine "$machine" \
 		--arg large "$([ "$BENCH_QUICK" = 1 ] && echo 100,000 || echo 1,000,000) grants" '

@@ -437,7 +437,7 @@ jit_err jit_time_parse(const char *text, int64_t now, int64_t *when,
 
 	if (!read_time_fields(text, &fields))
 		return jit_error_set(error, JIT_ERR_INVALID,
-				     "invalid time '%.*s': use ISO 8601 such as 2026-12-05T14:00:00Z, 2026-12-05T14:00+01:00 or a local 2026-12-05 14:00, or a relative time such as +2h",
+				     "invalid time '%.*s': give a date and a time of day in ISO 8601, such as 2026-12-05T14:00:00Z, 2026-12-05T14:00+01:00 or a local 2026-12-05 14:00, or a relative time such as +2h",
 				     QUOTE_MAX, text);
 
 	if (!fields.has_offset)
