@@ -278,6 +278,19 @@ static int emit_issued(const jitctl *ctl, const jit_grant *grant,
 	return r;
 }
 
+/* A grant may be meant for other hosts, so these are only warnings. */
+static void warn_about_command(const jitctl *ctl, const char *path)
+{
+	if (strcmp(path, "ALL") == 0)
+		return;
+	if (jit_command_is_shell(path))
+		ctl_warn(ctl, "%s is a shell, so this grant allows any command, as ALL does",
+			 path);
+	else if (access(path, X_OK) != 0)
+		ctl_warn(ctl, "no executable %s on this host; issuing the grant anyway",
+			 path);
+}
+
 static int issue(jitctl *ctl, const grant_options *opts)
 {
 	jit_grant *grant = NULL;
@@ -302,9 +315,7 @@ static int issue(jitctl *ctl, const grant_options *opts)
 		ctl_warn(ctl, "the grant's hosts do not include this host (%s), so it is not valid here",
 			 ctl->config->hostname);
 	for (size_t i = 0; i < grant->command_count; i++)
-		if (jit_command_is_shell(grant->commands[i].path))
-			ctl_warn(ctl, "%s is a shell, so this grant allows any command, as ALL does",
-				 grant->commands[i].path);
+		warn_about_command(ctl, grant->commands[i].path);
 
 	/* The id goes out even when the event fails: the grant exists. */
 	jit_grant_id_format(grant->id, id);

@@ -313,7 +313,8 @@ static void print_usage(FILE *out)
 		"  -h, --help      show this help\n"
 		"  --version       show the version\n"
 		"\n"
-		"Run 'jitctl COMMAND --help' for a command's options.\n"
+		"Run 'jitctl COMMAND --help' or 'jitctl help COMMAND' for a\n"
+		"command's options.\n"
 		"Exit status: 0 success or allow, 1 failure or deny, 2 usage error.\n",
 		JIT_DEFAULT_CONFIG);
 }
@@ -379,6 +380,20 @@ int main(int argc, char **argv)
 
 	if (!parse_global_options(&ctl, argc, argv, &index, &r))
 		return r;
+
+	/* "jitctl help [COMMAND]" is "jitctl [COMMAND] --help". */
+	if (strcmp(argv[index], "help") == 0) {
+		if (index + 1 >= argc) {
+			print_usage(stdout);
+			return CTL_EXIT_OK;
+		}
+		ctl.command = find_command(argv[index + 1]);
+		if (ctl.command == NULL)
+			return ctl_usage_error(&ctl, "unknown command '%s'",
+					       argv[index + 1]);
+		ctl_print_help(&ctl);
+		return CTL_EXIT_OK;
+	}
 
 	ctl.command = find_command(argv[index]);
 	if (ctl.command == NULL)

@@ -185,6 +185,14 @@ test_usage()
 	OUT=$("$JITCTL" --help); RC=$?
 	expect_status "--help" 0 "$RC" "$OUT"
 	expect_match "--help lists commands" "$OUT" '^  reap '
+	OUT=$("$JITCTL" help); RC=$?
+	expect_status "help" 0 "$RC" "$OUT"
+	expect_match "help lists commands" "$OUT" '^  reap '
+	OUT=$("$JITCTL" help grant); RC=$?
+	expect_status "help grant" 0 "$RC" "$OUT"
+	expect_match "help grant lists --for" "$OUT" '--for DURATION'
+	OUT=$("$JITCTL" help frobnicate 2>&1); RC=$?
+	expect_status "help for an unknown command" 2 "$RC" "$OUT"
 	OUT=$("$JITCTL" grant --help); RC=$?
 	expect_status "grant --help" 0 "$RC" "$OUT"
 	expect_match "grant --help lists --for" "$OUT" '--for DURATION'
@@ -278,6 +286,9 @@ test_grant()
 	run grant root --for 1h --reason x --command /bin/sh
 	expect_status "grant of a shell" 0 "$RC" "$ERR"
 	expect_match "shell grant warning" "$ERR" 'warning: /bin/sh is a shell, so this grant allows any command'
+	run grant root --for 1h --reason x --command /usr/bin/nosuchprogram42
+	expect_status "grant of a missing program" 0 "$RC" "$ERR"
+	expect_match "missing program warning" "$ERR" 'warning: no executable /usr/bin/nosuchprogram42 on this host'
 
 	list=$("$JITCTL" --config "$CONF" list --all --json 2>&1)
 	for duration in 0 -1 99y 1e30s 9h; do
