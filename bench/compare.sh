@@ -192,20 +192,19 @@ echo "  ssh login over loopback: $ssh_added ms added by pam_jit (account and ses
 echo "  peak memory added: sudo $sudo_memory MiB, PAM driver $pam_memory MiB, sshd login $sshd_memory MiB"
 
 if [ -n "${BENCH_ROWS:-}" ]; then
-	{
-		printf 'sudo -n true, jit_policy / stock sudoers: ratio of medians\t%s\tx\t<= 1.0\t%s\n' \
-			"$sudo_ratio" "$(awk -v v="$sudo_ratio" 'BEGIN { print v <= 1.0 ? "pass" : "miss" }')"
-		printf 'sudo -n true with jit_policy: p50\t%s\tms\t-\tinfo\n' "$(ms "$sudo_jit")"
-		printf 'sudo -n true with stock sudoers: p50\t%s\tms\t-\tinfo\n' "$(ms "$sudo_stock")"
-		printf 'PAM account, pam_jit against pam_permit: time added\t%s\tms\t<= 0.5 ms\t%s\n' \
-			"$pam_added" "$(awk -v v="$pam_added" 'BEGIN { print v <= 0.5 ? "pass" : "miss" }')"
-		printf 'ssh login over loopback, time added by pam_jit (account and session)\t%s\tms\t-\tinfo\n' \
-			"$ssh_added"
-		printf 'memory added to a sudo process (peak RSS)\t%s\tMiB\t<= 2 MiB\t%s\n' \
-			"$sudo_memory" "$(awk -v v="$sudo_memory" 'BEGIN { print v <= 2 ? "pass" : "miss" }')"
-		printf 'memory added to an sshd login process (peak RSS)\t%s\tMiB\t<= 2 MiB\t%s\n' \
-			"$sshd_memory" "$(awk -v v="$sshd_memory" 'BEGIN { print v <= 2 ? "pass" : "miss" }')"
-		printf 'memory added to the PAM driver (peak RSS, no libsystemd)\t%s\tMiB\t-\tinfo\n' \
-			"$pam_memory"
-	} >>"$BENCH_ROWS"
+	. "$E2E_SRC/bench/report.sh"
+	add_row "sudo -n true, jit_policy / stock sudoers: ratio of medians" \
+		"$sudo_ratio" x "<= 1.0" 1.0
+	add_row "sudo -n true with jit_policy: p50" "$(ms "$sudo_jit")" ms - -
+	add_row "sudo -n true with stock sudoers: p50" "$(ms "$sudo_stock")" ms - -
+	add_row "PAM account, pam_jit against pam_permit: time added" \
+		"$pam_added" ms "<= 0.5 ms" 0.5
+	add_row "ssh login over loopback, time added by pam_jit (account and session)" \
+		"$ssh_added" ms - -
+	add_row "memory added to a sudo process (peak RSS)" \
+		"$sudo_memory" MiB "<= 2 MiB" 2
+	add_row "memory added to an sshd login process (peak RSS)" \
+		"$sshd_memory" MiB "<= 2 MiB" 2
+	add_row "memory added to the PAM driver (peak RSS, no libsystemd)" \
+		"$pam_memory" MiB - -
 fi

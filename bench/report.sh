@@ -1,6 +1,18 @@
-# Prints bench/run's table and writes its JSON. Sourced by bench/run
-# outside the namespaces, after every row was written to $BENCH_ROWS as
-# "figure<TAB>value<TAB>unit<TAB>target<TAB>verdict".
+# The rows of bench/run's table: bench/run and bench/compare.sh add them to
+# $BENCH_ROWS as "figure<TAB>value<TAB>unit<TAB>target<TAB>verdict", and
+# bench/run prints the table and writes its JSON at the end.
+
+# add_row FIGURE VALUE UNIT TARGET_TEXT LIMIT: the verdict is "pass" when
+# VALUE <= LIMIT, "miss" otherwise, and "info" when LIMIT is "-".
+add_row()
+{
+	local figure=$1 value=$2 unit=$3 target=$4 limit=$5 verdict=info
+
+	if [ "$limit" != - ]; then
+		verdict=$(awk -v v="$value" -v l="$limit" 'BEGIN { print (v <= l) ? "pass" : "miss" }')
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\n' "$figure" "$value" "$unit" "$target" "$verdict" >>"$BENCH_ROWS"
+}
 
 describe_machine()
 {

@@ -351,7 +351,7 @@ static void decide_begin(deciding *d, const jit_config *config,
 	decision->reason = JIT_REASON_NO_GRANT;
 }
 
-/* Judges one more grant; true once a grant allows. */
+/* Judges one more grant and returns true once a grant allows. */
 static bool decide_next(deciding *d, const jit_stored_grant *stored)
 {
 	jit_grant *grant = NULL;

@@ -266,8 +266,8 @@ static void append_command_option(const jit_access *access, char *out,
 			return;
 	}
 
-	/* The arguments do not fit the spec syntax or the hint: name the path
-	 * alone, and say what that allows. */
+	/* The arguments do not fit the spec syntax or the hint, so the hint
+	 * names the path alone and states what that allows. */
 	snprintf(out + start, out_len - start,
 		 " --command %.256s (this allows any arguments)", access->command);
 }

@@ -995,8 +995,9 @@ typedef struct user_walk {
 	bool stop;
 } user_walk;
 
-/* Hands the grant that id refers to to the visitor. An index entry that is
- * not a grant id, or whose grant is gone, is skipped: it allows nothing. */
+/* Passes the grant named by id to the visitor. An index entry that is not
+ * a grant id, or whose grant is gone, is skipped because it allows
+ * nothing. */
 static jit_err walk_entry(jit_store *store, MDB_txn *txn, const MDB_val *id,
 			  user_walk *walk, jit_error *error)
 {

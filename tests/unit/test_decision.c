@@ -197,8 +197,9 @@ static void decide_command_needs_one_second_left(void **state)
 	jit_grant_free(grant);
 }
 
-/* The detail tells a grant that ended from one with under a second left. */
-static void decide_expired_detail_says_which(void **state)
+/* The detail separates a grant that ended from one with under a second
+ * left. */
+static void decide_expired_detail_names_cause(void **state)
 {
 	struct fixture *f = *state;
 	jit_grant *grant = base_grant();
@@ -649,7 +650,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(decide_allows_granted_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(decide_without_grants_is_no_grant, setup, teardown),
 		cmocka_unit_test_setup_teardown(decide_not_after_is_strict, setup, teardown),
-		cmocka_unit_test_setup_teardown(decide_expired_detail_says_which, setup, teardown),
+		cmocka_unit_test_setup_teardown(decide_expired_detail_names_cause, setup, teardown),
 		cmocka_unit_test_setup_teardown(decide_command_needs_one_second_left, setup, teardown),
 		cmocka_unit_test_setup_teardown(decide_leeway_on_not_before_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(decide_revoked_grant_denied, setup, teardown),

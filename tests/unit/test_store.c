@@ -385,19 +385,19 @@ typedef struct visit_count {
 static jit_err count_visit(jit_stored_grant *grant, bool *stop, void *context,
 			   jit_error *error)
 {
-	visit_count *c = context;
+	visit_count *counter = context;
 
 	assert_int_equal(grant->blob_len, 3);
-	c->visits++;
-	if (c->visits == c->fail_at)
+	counter->visits++;
+	if (counter->visits == counter->fail_at)
 		return jit_error_set(error, JIT_ERR_NOMEM, "visitor failed");
-	*stop = c->visits == c->stop_after;
+	*stop = counter->visits == counter->stop_after;
 	return JIT_OK;
 }
 
 static void test_visit_user_stops_early(void **state)
 {
-	visit_count c = { .stop_after = 2 };
+	visit_count counter = { .stop_after = 2 };
 	jit_store *store;
 	char *dir = make_store();
 	jit_error error;
@@ -408,25 +408,25 @@ static void test_visit_user_stops_early(void **state)
 		assert_int_equal(put(store, n, "alice", 1000, &error), JIT_OK);
 
 	assert_int_equal(jit_store_visit_user(store, "alice", 100, count_visit,
-					      &c, &error), JIT_OK);
-	assert_int_equal(c.visits, 2);
+					      &counter, &error), JIT_OK);
+	assert_int_equal(counter.visits, 2);
 
 	/* A walk that stops before the limit is not over it. */
-	c = (visit_count){ .stop_after = 1 };
+	counter = (visit_count){ .stop_after = 1 };
 	assert_int_equal(jit_store_visit_user(store, "alice", 1, count_visit,
-					      &c, &error), JIT_OK);
-	assert_int_equal(c.visits, 1);
+					      &counter, &error), JIT_OK);
+	assert_int_equal(counter.visits, 1);
 
-	c = (visit_count){ 0 };
+	counter = (visit_count){ 0 };
 	assert_int_equal(jit_store_visit_user(store, "alice", 4, count_visit,
-					      &c, &error), JIT_ERR_TOO_LARGE);
-	assert_int_equal(c.visits, 4);
+					      &counter, &error), JIT_ERR_TOO_LARGE);
+	assert_int_equal(counter.visits, 4);
 	assert_non_null(strstr(error.message, "more than 4 stored"));
 
-	c = (visit_count){ .fail_at = 3 };
+	counter = (visit_count){ .fail_at = 3 };
 	assert_int_equal(jit_store_visit_user(store, "alice", 100, count_visit,
-					      &c, &error), JIT_ERR_NOMEM);
-	assert_int_equal(c.visits, 3);
+					      &counter, &error), JIT_ERR_NOMEM);
+	assert_int_equal(counter.visits, 3);
 	assert_string_equal(error.message, "visitor failed");
 
 	assert_int_equal(jit_store_visit_user(store, "alice", 100, NULL, NULL,

@@ -266,7 +266,7 @@ static void test_time_rejects_bad_input(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_time_rejected(bad[i], NULL);
 	assert_time_rejected("tomorrow", "invalid time 'tomorrow'");
-	/* A date alone is ISO 8601 too; the message says what is missing. */
+	/* A date alone is ISO 8601 too, so the message names what is missing. */
 	assert_time_rejected("2040-01-01", "give a date and a time of day");
 }
 

@@ -98,7 +98,7 @@ jit_err jit_store_load_user(jit_store *store, const char *user,
 /* Called by jit_store_visit_user for each grant, in index order. The
  * grant belongs to the caller and is freed when the visitor returns,
  * unless the visitor moved it out (taking its blob and zeroing it). Setting
- * *stop ends the walk; an error ends it and is returned. */
+ * *stop ends the walk. An error ends it too, and is returned. */
 typedef jit_err (*jit_grant_visit_fn)(jit_stored_grant *grant, bool *stop,
 				      void *context, jit_error *error);
 
